@@ -1,0 +1,61 @@
+/* cli.h — the command-line front end: the command table, parsed arguments, and the
+ * helpers commands share (cli.md). Each command lives in src/cli/cmd_<name>.c and is a
+ * thin layer over the engine: it reads its arguments, calls the engine, prints JSON on
+ * stdout and problems on stderr, and returns the exit code.
+ */
+#ifndef RAAS_CLI_H
+#define RAAS_CLI_H
+
+#include <stdio.h>
+
+#include "raas/error.h"
+
+#define RAAS_CLI_MAX_OPTIONS 16
+
+struct raas_cli_option {
+	const char *name; /* long name without the dashes ("now"); NULL ends a list */
+	char short_name;  /* 0 when none */
+	const char *arg;  /* metavariable ("T") for an option that takes a value; NULL for a flag */
+	const char *help;
+};
+
+enum raas_cli_format { RAAS_FORMAT_JSON, RAAS_FORMAT_TEXT };
+
+struct raas_cli;
+
+struct raas_cli_command {
+	const char *name;
+	const char *synopsis;    /* positional arguments, e.g. "PRICE_JSON Q [Q...]" */
+	const char *summary;     /* one line for `raas help` */
+	const char *description; /* the rest of `raas help COMMAND` */
+	const struct raas_cli_option *options; /* the command's own options, NULL-terminated */
+	int min_args;
+	int max_args; /* -1: no limit */
+	int (*run)(struct raas_cli *cli);
+};
+
+struct raas_cli {
+	const struct raas_cli_command *command;
+	const char **args; /* positional arguments (borrowed from argv) */
+	int nargs;
+	const char *values[RAAS_CLI_MAX_OPTIONS]; /* per command option: its value, "" for a
+	                                             flag that was given, NULL when absent */
+	const char *data_dir;                     /* -d/--data, else $RAAS_DATA, else ./raas-data */
+	enum raas_cli_format format;
+	FILE *out; /* machine output */
+	FILE *err; /* human messages */
+};
+
+/* The value of the command's option named name, or NULL when it was not given. */
+const char *raas_cli_option_value(const struct raas_cli *cli, const char *name);
+
+/* Prints "PATH: MESSAGE" for err on cli->err and returns the exit code for err->code. */
+int raas_cli_fail(const struct raas_cli *cli, const struct raas_err *err);
+
+/* Parses argv and runs the command; returns the process exit code. */
+int raas_cli_main(int argc, char **argv, FILE *out, FILE *err);
+
+/* The commands (one per cmd_*.c). */
+extern const struct raas_cli_command raas_cmd_price;
+
+#endif
