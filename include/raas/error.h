@@ -61,7 +61,17 @@ void raas_err_print(FILE *f, const struct raas_err *err);
 /* Exit code for an error code in a command that reads user input (cli.md). */
 int raas_rc_exit_code(raas_rc rc);
 
+/* Writes the len bytes at s into buf (cap ≥ 16) so that a message can quote them safely on
+ * one line: '"' and '\\' and bytes below 0x20 or 0x7f escaped as JSON escapes them, at most
+ * max_in input bytes, cut on a UTF-8 character boundary with "…" appended when cut. No
+ * surrounding quotes. Returns buf. */
+const char *raas_escape(char *buf, size_t cap, const char *s, size_t len, size_t max_in);
+
 /* ---- many problems at once (validation) ---- */
+
+/* A problem list keeps the first RAAS_PROBLEMS_MAX problems and counts the rest, so that
+ * hostile input cannot make it grow without bound. */
+#define RAAS_PROBLEMS_MAX 100
 
 struct raas_problem {
 	char *path;    /* owned; "" when the problem has no place */
@@ -72,6 +82,7 @@ struct raas_problems {
 	struct raas_problem *items;
 	size_t count;
 	size_t cap;
+	size_t dropped;    /* problems beyond RAAS_PROBLEMS_MAX, counted but not kept */
 	int out_of_memory; /* set when a problem could not be recorded */
 };
 
@@ -80,7 +91,11 @@ struct raas_problems {
 void raas_problems_add(struct raas_problems *problems, const char *path, const char *fmt, ...)
         RAAS_PRINTF(3, 4);
 
-/* Prints each problem as "PATH: MESSAGE" (or "MESSAGE") on its own line. */
+/* Number of problems found, kept or not. */
+size_t raas_problems_total(const struct raas_problems *problems);
+
+/* Prints each problem as "PATH: MESSAGE" (or "MESSAGE") on its own line, then
+ * "… and N more problems" when some were dropped. */
 void raas_problems_print(FILE *f, const struct raas_problems *problems);
 
 /* Frees every problem; the struct may be reused afterwards (it is zeroed). */

@@ -2,6 +2,7 @@
 #include "base/buf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,7 +28,7 @@ static raas_rc reserve(struct raas_buf *b, size_t n)
 		return RAAS_OK;
 	cap = b->cap ? b->cap : 256;
 	while (cap < want)
-		cap *= 2;
+		cap = cap > SIZE_MAX / 2 ? want : cap * 2;
 	data = raas_realloc(b->data, cap);
 	if (!data)
 		return RAAS_E_NOMEM;

@@ -91,6 +91,10 @@ void raas_problems_add(struct raas_problems *problems, const char *path, const c
 	struct raas_problem *p;
 	va_list ap;
 
+	if (problems->count >= RAAS_PROBLEMS_MAX) {
+		problems->dropped++;
+		return;
+	}
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
@@ -125,8 +129,56 @@ void raas_problems_print(FILE *f, const struct raas_problems *problems)
 		else
 			fprintf(f, "%s\n", p->message);
 	}
+	if (problems->dropped)
+		fprintf(f, "… and %zu more problems\n", problems->dropped);
 	if (problems->out_of_memory)
 		fprintf(f, "out of memory while listing problems\n");
+}
+
+size_t raas_problems_total(const struct raas_problems *problems)
+{
+	return problems->count + problems->dropped;
+}
+
+const char *raas_escape(char *buf, size_t cap, const char *s, size_t len, size_t max_in)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i = 0, limit = len < max_in ? len : max_in;
+
+	/* Reserve room for the worst-case escape (6) plus "…" (3) and the NUL. */
+	while (i < limit && o + 10 < cap) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '"' || c == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)c;
+		} else if (c < 0x20 || c == 0x7f) {
+			buf[o++] = '\\';
+			buf[o++] = 'u';
+			buf[o++] = '0';
+			buf[o++] = '0';
+			buf[o++] = hex[c >> 4];
+			buf[o++] = hex[c & 15];
+		} else {
+			buf[o++] = (char)c;
+		}
+		i++;
+	}
+	if (i < len) {
+		/* Cut: drop a UTF-8 sequence left incomplete, then mark the cut. */
+		size_t lead = o;
+		while (lead > 0 && ((unsigned char)buf[lead - 1] & 0xC0) == 0x80)
+			lead--;
+		if (lead > 0 && ((unsigned char)buf[lead - 1] & 0xC0) == 0xC0) {
+			unsigned char b = (unsigned char)buf[lead - 1];
+			size_t need = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2;
+			if (o - (lead - 1) < need)
+				o = lead - 1;
+		}
+		memcpy(buf + o, "\xe2\x80\xa6", 3);
+		o += 3;
+	}
+	buf[o] = '\0';
+	return buf;
 }
 
 void raas_problems_free(struct raas_problems *problems)

@@ -42,8 +42,17 @@ static int is_count_text(const char *s)
 	return 1;
 }
 
+#define QUOTE_MAX 60
+
+/* The argument, escaped and cut for a one-line message. */
+static const char *quote(char *buf, const char *arg)
+{
+	return raas_escape(buf, 3 * QUOTE_MAX + 16, arg, strlen(arg), QUOTE_MAX);
+}
+
 static int run_price(struct raas_cli *cli)
 {
+	char quoted[3 * QUOTE_MAX + 16];
 	struct raas_problems problems = {0};
 	struct raas_arena arena;
 	struct raas_json *doc = NULL;
@@ -83,9 +92,9 @@ static int run_price(struct raas_cli *cli)
 		}
 		if (!is_count_text(cli->args[1])) {
 			fprintf(cli->err,
-			        "Q: \"%.60s\" is not a number of results (a non-negative integer; "
+			        "Q: \"%s\" is not a number of results (a non-negative integer; "
 			        "measure is \"count\")\n",
-			        cli->args[1]);
+			        quote(quoted, cli->args[1]));
 			goto out;
 		}
 		r = raas_dec_parse(cli->args[1], strlen(cli->args[1]), RAAS_DEC_AMOUNT, &q, &err);
@@ -102,8 +111,8 @@ static int run_price(struct raas_cli *cli)
 			r = raas_dec_parse(cli->args[i], strlen(cli->args[i]), RAAS_DEC_TEXT, &v,
 			                   &err);
 			if (r) {
-				fprintf(cli->err, "%s: \"%.60s\": %s\n", place, cli->args[i],
-				        err.message);
+				fprintf(cli->err, "%s: \"%s\": %s\n", place,
+				        quote(quoted, cli->args[i]), err.message);
 				goto out;
 			}
 			if (raas_dec_add(q, v, &q)) {
@@ -121,8 +130,8 @@ static int run_price(struct raas_cli *cli)
 			r = raas_dec_parse(cli->args[i], strlen(cli->args[i]), RAAS_DEC_TEXT, &v,
 			                   &err);
 			if (r) {
-				fprintf(cli->err, "%s: \"%.60s\": %s\n", place, cli->args[i],
-				        err.message);
+				fprintf(cli->err, "%s: \"%s\": %s\n", place,
+				        quote(quoted, cli->args[i]), err.message);
 				goto out;
 			}
 			if (raas_price_commission(&price, v, &c) ||

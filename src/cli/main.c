@@ -18,6 +18,9 @@ static const struct raas_cli_command *const commands[] = {
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
+/* Indices into global_options. */
+enum { G_DATA, G_FORMAT, G_HELP, G_VERSION, G_COUNT };
+
 static const struct raas_cli_option global_options[] = {
         {"data", 'd', "DIR", "data directory (default: $RAAS_DATA, else ./raas-data)"},
         {"format", 0, "FORMAT", "output format: json (default, for programs) or text (for people)"},
@@ -83,8 +86,10 @@ static void print_command_help(FILE *f, const struct raas_cli_command *cmd)
 
 static int usage_error(FILE *err, const char *place, const char *fmt, const char *what)
 {
+	char quoted[256];
+
 	if (place)
-		fprintf(err, "%s: ", place);
+		fprintf(err, "%s: ", raas_escape(quoted, sizeof quoted, place, strlen(place), 64));
 	fprintf(err, fmt, what);
 	fprintf(err, " (see raas help)\n");
 	return 1;
@@ -132,7 +137,7 @@ static int looks_like_option(const char *arg)
 
 int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 {
-	const char *global_values[8] = {0};
+	const char *global_values[G_COUNT] = {0};
 	const char **positional = NULL;
 	struct raas_cli cli;
 	int npos = 0, rc = 1, end_of_options = 0;
@@ -169,11 +174,19 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 		if (idx < 0 && cli.command) {
 			idx = match_option(cli.command->options, arg, &value);
 			global = 0;
+			if (idx >= RAAS_CLI_MAX_OPTIONS) {
+				fprintf(err,
+				        "internal error: command %s has more than %d options\n",
+				        cli.command->name, RAAS_CLI_MAX_OPTIONS);
+				rc = 3;
+				goto out;
+			}
 		}
 		if (idx < 0) {
-			char name[64];
+			char name[80];
 			const char *eq = strchr(arg, '=');
-			snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - arg) : 60, arg);
+			size_t n = eq ? (size_t)(eq - arg) : strlen(arg);
+			snprintf(name, sizeof name, "%.*s", n > 64 ? 64 : (int)n, arg);
 			rc = usage_error(err, name, "%s", "unknown option");
 			goto out;
 		}
@@ -205,25 +218,28 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 			*slot = value;
 		}
 	}
-	if (global_values[3]) { /* --version */
+	if (command_name && strcmp(command_name, "help") && !cli.command) {
+		rc = usage_error(err, command_name, "%s", "unknown command");
+		goto out;
+	}
+	if (global_values[G_VERSION]) {
 		fprintf(out, "raas %s\n", RAAS_VERSION);
 		rc = 0;
 		goto out;
 	}
 	if (!command_name) {
-		if (global_values[2]) {
+		if (global_values[G_HELP]) {
 			print_general_help(out);
 			rc = 0;
 		} else {
-			print_general_help(err);
-			rc = 1;
+			rc = usage_error(err, NULL, "%s", "missing command");
 		}
 		goto out;
 	}
 	if (!strcmp(command_name, "help")) {
 		if (npos > 1) {
-			rc = usage_error(err, NULL, "%s", "help takes at most one COMMAND");
-		} else if (npos == 1) {
+			rc = usage_error(err, positional[1], "%s", "unexpected extra argument");
+		} else if (npos == 1 && strcmp(positional[0], "help")) {
 			const struct raas_cli_command *c = find_command(positional[0]);
 			if (!c)
 				rc = usage_error(err, positional[0], "%s", "unknown command");
@@ -237,21 +253,15 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 		}
 		goto out;
 	}
-	cli.command = find_command(command_name);
-	if (!cli.command) {
-		rc = usage_error(err, command_name, "%s", "unknown command");
-		goto out;
-	}
-	if (global_values[2]) {
+	if (global_values[G_HELP]) {
 		print_command_help(out, cli.command);
 		rc = 0;
 		goto out;
 	}
 	if (npos < cli.command->min_args) {
-		char what[96];
-		snprintf(what, sizeof what, "missing argument (usage: raas %s %s)",
-		         cli.command->name, cli.command->synopsis);
-		rc = usage_error(err, NULL, "%s", what);
+		fprintf(err, "missing argument (usage: raas %s %s; see raas help %s)\n",
+		        cli.command->name, cli.command->synopsis, cli.command->name);
+		rc = 1;
 		goto out;
 	}
 	if (cli.command->max_args >= 0 && npos > cli.command->max_args) {
@@ -261,15 +271,20 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 	}
 	cli.args = positional;
 	cli.nargs = npos;
-	cli.data_dir = global_values[0];
+	cli.data_dir = global_values[G_DATA];
+	if (cli.data_dir && !cli.data_dir[0]) {
+		fprintf(err, "--data: must not be empty\n");
+		rc = 2;
+		goto out;
+	}
 	if (!cli.data_dir)
 		cli.data_dir = getenv("RAAS_DATA");
 	if (!cli.data_dir || !cli.data_dir[0])
 		cli.data_dir = "./raas-data";
-	if (global_values[1]) {
-		if (!strcmp(global_values[1], "json"))
+	if (global_values[G_FORMAT]) {
+		if (!strcmp(global_values[G_FORMAT], "json"))
 			cli.format = RAAS_FORMAT_JSON;
-		else if (!strcmp(global_values[1], "text"))
+		else if (!strcmp(global_values[G_FORMAT], "text"))
 			cli.format = RAAS_FORMAT_TEXT;
 		else {
 			fprintf(err, "--format: must be json or text\n");

@@ -39,6 +39,21 @@ static const struct field_rule price_fields[] = {
 
 static const char *const model_names[] = {"unit", "graduated", "volume", "package", "percentage"};
 
+#define QUOTE_MAX 40 /* input bytes a message quotes */
+
+/* True when the member's key is exactly name (keys may contain NUL bytes). */
+static int key_is(const struct raas_json_member *m, const char *name)
+{
+	return m->key_len == strlen(name) && !memcmp(m->key, name, m->key_len);
+}
+
+/* True when the JSON string v is exactly text. */
+static int string_is(const struct raas_json *v, const char *text)
+{
+	return v->type == RAAS_JSON_STRING && v->len == strlen(text) &&
+	       !memcmp(v->u.str, text, v->len);
+}
+
 /* snprintf into a PATH_MAX_LEN buffer; a path too long to hold is cut, never overflowed. */
 RAAS_PRINTF(2, 3) static void pathf(char *buf, const char *fmt, ...)
 {
@@ -70,6 +85,8 @@ static int read_amount(const struct raas_json *obj, const char *name, int requir
 	char path[PATH_MAX_LEN];
 	struct raas_err err;
 
+	char quoted[3 * QUOTE_MAX + 16];
+
 	join_path(path, prefix, name);
 	if (!v) {
 		if (required)
@@ -83,19 +100,20 @@ static int read_amount(const struct raas_json *obj, const char *name, int requir
 		                  v->type == RAAS_JSON_NUMBER ? "number" : "value of another type");
 		return 0;
 	}
+	raas_escape(quoted, sizeof quoted, v->u.str, v->len, QUOTE_MAX);
 	switch (raas_dec_parse(v->u.str, v->len, RAAS_DEC_AMOUNT, out, &err)) {
 	case RAAS_OK:
 		return 1;
 	case RAAS_E_OVERFLOW:
-		raas_problems_add(problems, path, "\"%.40s\" is out of range (must be below 10^26)",
-		                  v->u.str);
+		raas_problems_add(problems, path, "\"%s\" is out of range (must be below 10^26)",
+		                  quoted);
 		return 0;
 	default:
 		raas_problems_add(
 		        problems, path,
-		        "\"%.40s\" is not an amount: write digits with an optional point and "
+		        "\"%s\" is not an amount: write digits with an optional point and "
 		        "1 to 12 decimals (\"12.50\", \"0.000125\"), no sign or exponent",
-		        v->u.str);
+		        quoted);
 		return 0;
 	}
 }
@@ -109,6 +127,7 @@ static int read_bound(const struct raas_json *v, const char *path, enum raas_mea
 	struct raas_num num;
 	struct raas_err err;
 	enum raas_num_syntax syntax;
+	char quoted[3 * QUOTE_MAX + 16];
 	int frac;
 
 	if (v->type == RAAS_JSON_NUMBER)
@@ -119,25 +138,24 @@ static int read_bound(const struct raas_json *v, const char *path, enum raas_mea
 		raas_problems_add(problems, path, "must be a number or a decimal string");
 		return 0;
 	}
+	raas_escape(quoted, sizeof quoted, v->u.str, v->len, QUOTE_MAX);
 	if (raas_num_parse(v->u.str, v->len, syntax, &num, &err) != RAAS_OK) {
-		raas_problems_add(problems, path, "\"%.40s\" is not a number", v->u.str);
+		raas_problems_add(problems, path, "\"%s\": %s", quoted, err.message);
 		return 0;
 	}
 	frac = num.ndigits > num.exp ? num.ndigits - num.exp : 0;
 	if (frac > RAAS_DEC_SCALE) {
-		raas_problems_add(problems, path, "%.40s has more than 12 fractional digits",
-		                  v->u.str);
+		raas_problems_add(problems, path, "%s has more than 12 fractional digits", quoted);
 		return 0;
 	}
 	if (raas_num_to_dec(&num, out) != RAAS_OK) {
-		raas_problems_add(problems, path, "%.40s is out of range (must be below 10^26)",
-		                  v->u.str);
+		raas_problems_add(problems, path, "%s is out of range (must be below 10^26)",
+		                  quoted);
 		return 0;
 	}
 	if (measure == RAAS_MEASURE_COUNT && frac > 0) {
 		raas_problems_add(problems, path,
-		                  "must be a whole number with measure \"count\" (got %.40s)",
-		                  v->u.str);
+		                  "must be a whole number with measure \"count\" (got %s)", quoted);
 		return 0;
 	}
 	return 1;
@@ -180,10 +198,12 @@ static void parse_tiers(const struct raas_json *doc, const char *prefix, struct 
 			continue;
 		}
 		for (uint32_t m = 0; m < t->len; m++) {
-			const char *key = t->u.members[m].key;
-			if (strcmp(key, "up_to") && strcmp(key, "amount") && strcmp(key, "flat")) {
-				char fpath[PATH_MAX_LEN];
-				pathf(fpath, "%s.%.64s", path, key);
+			const struct raas_json_member *mem = &t->u.members[m];
+			if (!key_is(mem, "up_to") && !key_is(mem, "amount") &&
+			    !key_is(mem, "flat")) {
+				char fpath[PATH_MAX_LEN], key[3 * 64 + 16];
+				raas_escape(key, sizeof key, mem->key, mem->key_len, 64);
+				pathf(fpath, "%s.%s", path, key);
 				raas_problems_add(
 				        problems, fpath,
 				        "unknown field (a tier has up_to, amount and flat)");
@@ -252,9 +272,7 @@ raas_rc raas_price_parse(const struct raas_json *doc, const char *prefix, struct
 		                  "required: unit, graduated, volume, package or percentage");
 	} else {
 		for (int i = 0; i < 5; i++) {
-			if (model->type == RAAS_JSON_STRING &&
-			    strlen(model_names[i]) == model->len &&
-			    !memcmp(model->u.str, model_names[i], model->len)) {
+			if (string_is(model, model_names[i])) {
 				out->model = (enum raas_price_model)i;
 				model_known = 1;
 			}
@@ -267,14 +285,14 @@ raas_rc raas_price_parse(const struct raas_json *doc, const char *prefix, struct
 	}
 
 	for (uint32_t m = 0; m < doc->len; m++) {
-		const char *key = doc->u.members[m].key;
+		const struct raas_json_member *mem = &doc->u.members[m];
 		const struct field_rule *rule = NULL;
-		char fpath[PATH_MAX_LEN], name[80];
+		char fpath[PATH_MAX_LEN], name[3 * 64 + 16];
 
 		for (size_t r = 0; r < sizeof price_fields / sizeof price_fields[0]; r++)
-			if (!strcmp(key, price_fields[r].name))
+			if (key_is(mem, price_fields[r].name))
 				rule = &price_fields[r];
-		snprintf(name, sizeof name, "%.64s", key);
+		raas_escape(name, sizeof name, mem->key, mem->key_len, 64);
 		join_path(fpath, prefix, name);
 		if (!rule)
 			raas_problems_add(problems, fpath, "unknown field");
@@ -289,9 +307,9 @@ raas_rc raas_price_parse(const struct raas_json *doc, const char *prefix, struct
 	if (model_known && out->model == RAAS_PRICE_PERCENTAGE)
 		out->measure = RAAS_MEASURE_VALUE;
 	if (measure) {
-		if (measure->type == RAAS_JSON_STRING && !strcmp(measure->u.str, "value"))
+		if (string_is(measure, "value"))
 			out->measure = RAAS_MEASURE_VALUE;
-		else if (measure->type == RAAS_JSON_STRING && !strcmp(measure->u.str, "count")) {
+		else if (string_is(measure, "count")) {
 			if (model_known && out->model == RAAS_PRICE_PERCENTAGE)
 				raas_problems_add(problems, path,
 				                  "the percentage model works on values: use "

@@ -47,7 +47,8 @@ expect("price --help", run("price", "--help"), 0, stdout=run("help", "price").st
 expect("price -h", run("price", "-h"), 0, stdout=run("help", "price").stdout)
 expect("unknown option", run("price", "--nope", UNIT, "1"), 1,
        stderr="--nope: unknown option (see raas help)\n")
-expect("missing argument", run("price", UNIT), 1)
+expect("missing argument", run("price", UNIT), 1,
+       stderr="missing argument (usage: raas price PRICE_JSON Q [Q...]; see raas help price)\n")
 expect("price ok", run("price", UNIT, "3"), 0, stdout='{"amount":"7.5"}\n', stderr="")
 expect("-d before", run("-d", "/tmp/x", "price", UNIT, "3"), 0, stdout='{"amount":"7.5"}\n')
 expect("--data after", run("price", UNIT, "3", "--data", "/tmp/x"), 0,
@@ -59,7 +60,12 @@ expect("bad --format", run("--format", "yaml", "price", UNIT, "3"), 2,
 expect("-- ends options", run("price", "--", UNIT, "3"), 0, stdout='{"amount":"7.5"}\n')
 expect("invalid price", run("price", '{"model":"unit"}', "3"), 2,
        stderr='amount: required (a decimal string such as "12.50")\n')
-expect("overflow", run("price", UNIT, "99999999999999999999999999"), 2)
+expect("overflow", run("price", UNIT, "99999999999999999999999999"), 2,
+       stderr="the amount reaches 10^26 (overflow)\n")
+expect("no command", run(), 1, stderr="missing command (see raas help)\n")
+full = subprocess.run(f"'{RAAS}' price '{UNIT}' 3 >/dev/full", shell=True, capture_output=True,
+                      text=True, timeout=30)
+expect("stdout full", full, 3, stderr="stdout: No space left on device\n")
 
 for f in failures:
     print("FAIL", f)

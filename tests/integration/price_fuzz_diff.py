@@ -131,7 +131,7 @@ def bound_json(rng, d, count):
         return Raw(s + rng.choice([".0", ".00", "e0", "E+0"]))
     if not count and r < 0.4 and d != 0 and "." in s:
         ip, fp = s.split(".")
-        return Raw(ip + fp + "e-" + str(len(fp)))  # 25e-1
+        return Raw(((ip + fp).lstrip("0") or "0") + "e-" + str(len(fp)))  # 25e-1
     return Raw(s)
 
 
@@ -367,7 +367,9 @@ def mutate(rng, p):
         t = dump(p)
         return rng.choice([t[:-1], t[: rng.randrange(1, len(t))], t + "}", t + " x",
                            "[" + t + "]", '"unit"', "null", "", t.replace('"', "'", 2),
-                           t.replace(":", ":NaN,\"z\":", 1)])
+                           t.replace(":", ":NaN,\"z\":", 1),
+                           # a repeated key (the first one, written twice)
+                           "{" + t[1:t.index(",") + 1] + t[1:] if "," in t else t + "{"])
     elif tiers is None and kind < 16:
         if model == "package":
             count = p.get("measure", "count") == "count"

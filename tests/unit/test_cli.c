@@ -91,7 +91,17 @@ static void help(void **state)
 	r = run(NULL);
 	assert_int_equal(r.rc, 1);
 	assert_string_equal(r.out, "");
-	assert_non_null(strstr(r.err, "Commands:"));
+	assert_string_equal(r.err, "missing command (see raas help)\n");
+	done(&r);
+
+	r = run("help", "help", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_non_null(strstr(r.out, "Commands:"));
+	done(&r);
+
+	r = run("help", "price", "extra", NULL);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.err, "extra: unexpected extra argument (see raas help)\n");
 	done(&r);
 }
 
@@ -122,9 +132,9 @@ static void usage_errors(void **state)
 
 	r = run("price", "{}", NULL);
 	assert_int_equal(r.rc, 1);
-	assert_string_equal(
-	        r.err,
-	        "missing argument (usage: raas price PRICE_JSON Q [Q...]) (see raas help)\n");
+	assert_string_equal(r.err,
+	                    "missing argument (usage: raas price PRICE_JSON Q [Q...]; see raas "
+	                    "help price)\n");
 	done(&r);
 
 	r = run("price", "{}", "1", "-d", NULL);
@@ -160,13 +170,47 @@ static void price(void **state)
 	assert_string_equal(r.err, "");
 	done(&r);
 
-	/* Global options before and after the command, in both spellings. */
+	/* Global options before and after the command, in every spelling. */
 	r = run("-d", "/nonexistent", "price", pkg, "121", "--data=/x", NULL);
-	assert_int_equal(r.rc, 1); /* given twice */
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.err, "--data: given more than once (see raas help)\n");
 	done(&r);
 	r = run("-d/x", "price", "--format=text", pkg, "121", NULL);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.out, "1300\n");
+	done(&r);
+	r = run("price", pkg, "-d", "/x", "121", "--format", "text", NULL);
+	assert_int_equal(r.rc, 0);
+	assert_string_equal(r.out, "1300\n");
+	assert_string_equal(r.err, "");
+	done(&r);
+	r = run("price", pkg, "121", "--data=", NULL);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.out, "");
+	assert_string_equal(r.err, "--data: must not be empty\n");
+	done(&r);
+
+	/* --version does not hide an unknown command. */
+	r = run("bogus", "--version", NULL);
+	assert_int_equal(r.rc, 1);
+	assert_string_equal(r.err, "bogus: unknown command (see raas help)\n");
+	done(&r);
+
+	/* Arguments are quoted on one line, whatever bytes they hold. */
+	r = run("price", "{\"model\":\"unit\",\"amount\":\"2\",\"measure\":\"value\"}", "1\n2",
+	        NULL);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "Q1: \"1\\u000a2\": not a decimal number\n");
+	done(&r);
+	r = run("price", "{\"model\":\"unit\",\"amount\":\"2\",\"measure\":\"value\\u0000x\"}", "1",
+	        NULL);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "measure: must be \"count\" or \"value\"\n");
+	done(&r);
+	r = run("price", "{\"model\":\"unit\",\"amount\":\"2\",\"measure\\u0000\":\"value\"}", "1",
+	        NULL);
+	assert_int_equal(r.rc, 2);
+	assert_string_equal(r.err, "measure\\u0000: unknown field\n");
 	done(&r);
 
 	/* A negative number is an argument, not an option. */
