@@ -16,7 +16,7 @@ void raas_buf_init(struct raas_buf *b, size_t max)
 	b->max = max;
 }
 
-static raas_rc reserve(struct raas_buf *b, size_t n)
+raas_rc raas_buf_reserve(struct raas_buf *b, size_t n)
 {
 	size_t want, cap;
 	char *data;
@@ -39,7 +39,7 @@ static raas_rc reserve(struct raas_buf *b, size_t n)
 
 raas_rc raas_buf_append(struct raas_buf *b, const void *p, size_t n)
 {
-	raas_rc rc = reserve(b, n);
+	raas_rc rc = raas_buf_reserve(b, n);
 
 	if (rc)
 		return rc;
@@ -71,7 +71,7 @@ raas_rc raas_buf_printf(struct raas_buf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return RAAS_E_STORAGE;
-	rc = reserve(b, (size_t)n);
+	rc = raas_buf_reserve(b, (size_t)n);
 	if (rc)
 		return rc;
 	va_start(ap, fmt);

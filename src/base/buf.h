@@ -19,6 +19,8 @@ struct raas_buf {
 
 /* Prepares an empty buffer that may hold at most max bytes. */
 void raas_buf_init(struct raas_buf *b, size_t max);
+/* Makes room for n more bytes (and the NUL) without changing the contents. */
+RAAS_WUR raas_rc raas_buf_reserve(struct raas_buf *b, size_t n);
 /* Appends n bytes; RAAS_E_NOMEM, or RAAS_E_INPUT when the result would exceed max. */
 RAAS_WUR raas_rc raas_buf_append(struct raas_buf *b, const void *p, size_t n);
 RAAS_WUR raas_rc raas_buf_puts(struct raas_buf *b, const char *s);

@@ -6,6 +6,8 @@
 #ifndef RAAS_CLI_H
 #define RAAS_CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "raas/error.h"
@@ -52,10 +54,27 @@ const char *raas_cli_option_value(const struct raas_cli *cli, const char *name);
 /* Prints "PATH: MESSAGE" for err on cli->err and returns the exit code for err->code. */
 int raas_cli_fail(const struct raas_cli *cli, const struct raas_err *err);
 
+/* The command's clock: --now T (RFC 3339) when given, else the real clock. On a bad value
+ * prints "--now: MESSAGE" and returns the exit code (2); 0 on success. */
+int raas_cli_now(const struct raas_cli *cli, int64_t *now);
+
+/* Reads the file named path ("-": stdin) into *out (new, NUL-terminated; free with
+ * raas_free), at most max bytes. On failure prints "PATH: MESSAGE" and returns exit 2. */
+int raas_cli_read_file(const struct raas_cli *cli, const char *path, size_t max, char **out,
+                       size_t *len);
+
+/* Prints b's contents and a newline on cli->out. */
+void raas_cli_print_line(const struct raas_cli *cli, const char *data, size_t len);
+
 /* Parses argv and runs the command; returns the process exit code. */
 int raas_cli_main(int argc, char **argv, FILE *out, FILE *err);
 
 /* The commands (one per cmd_*.c). */
 extern const struct raas_cli_command raas_cmd_price;
+extern const struct raas_cli_command raas_cmd_init;
+extern const struct raas_cli_command raas_cmd_contract_apply;
+extern const struct raas_cli_command raas_cmd_contract_show;
+extern const struct raas_cli_command raas_cmd_contract_list;
+extern const struct raas_cli_command raas_cmd_ingest;
 
 #endif

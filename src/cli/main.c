@@ -6,15 +6,20 @@
  * that looks like a negative number ("-5", "-0.5") is positional. Usage errors exit 1 with
  * one line naming the option or argument.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "cli/cli.h"
+#include "raas/time.h"
 #include "raas/version.h"
 
 static const struct raas_cli_command *const commands[] = {
-        &raas_cmd_price,
+        &raas_cmd_init,          &raas_cmd_contract_apply, &raas_cmd_contract_show,
+        &raas_cmd_contract_list, &raas_cmd_ingest,         &raas_cmd_price,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -41,6 +46,30 @@ static const struct raas_cli_command *find_command(const char *name)
 		if (!strcmp(commands[i]->name, name))
 			return commands[i];
 	return NULL;
+}
+
+/* True when name is the first word of some commands ("contract" of "contract apply"). */
+static int is_group(const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strncmp(commands[i]->name, name, n) && commands[i]->name[n] == ' ')
+			return 1;
+	return 0;
+}
+
+/* Prints the subcommands of group name, comma-separated. */
+static void print_subcommands(FILE *f, const char *name)
+{
+	size_t n = strlen(name);
+	int first = 1;
+
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strncmp(commands[i]->name, name, n) && commands[i]->name[n] == ' ') {
+			fprintf(f, "%s%s", first ? "" : ", ", commands[i]->name + n + 1);
+			first = 0;
+		}
 }
 
 static void print_options(FILE *f, const struct raas_cli_option *opts)
@@ -140,7 +169,8 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 	const char *global_values[G_COUNT] = {0};
 	const char **positional = NULL;
 	struct raas_cli cli;
-	int npos = 0, rc = 1, end_of_options = 0;
+	int npos = 0, rc = 1, end_of_options = 0, grouped = 0;
+	char fullname[96];
 	const char *command_name = NULL;
 
 	memset(&cli, 0, sizeof cli);
@@ -162,6 +192,12 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 			if (!command_name) {
 				command_name = arg;
 				cli.command = find_command(arg);
+			} else if (!cli.command && !grouped && is_group(command_name)) {
+				snprintf(fullname, sizeof fullname, "%.40s %.40s", command_name,
+				         arg);
+				command_name = fullname;
+				cli.command = find_command(fullname);
+				grouped = 1;
 			} else
 				positional[npos++] = arg;
 			continue;
@@ -219,7 +255,13 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 		}
 	}
 	if (command_name && strcmp(command_name, "help") && !cli.command) {
-		rc = usage_error(err, command_name, "%s", "unknown command");
+		if (!grouped && is_group(command_name)) {
+			fprintf(err, "%s: needs a subcommand: ", command_name);
+			print_subcommands(err, command_name);
+			fprintf(err, " (see raas help %s)\n", command_name);
+			rc = 1;
+		} else
+			rc = usage_error(err, command_name, "%s", "unknown command");
 		goto out;
 	}
 	if (global_values[G_VERSION]) {
@@ -237,8 +279,21 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 		goto out;
 	}
 	if (!strcmp(command_name, "help")) {
+		char name[96];
+		if (npos == 2 && is_group(positional[0])) {
+			snprintf(name, sizeof name, "%.40s %.40s", positional[0], positional[1]);
+			positional[0] = name;
+			npos = 1;
+		}
 		if (npos > 1) {
 			rc = usage_error(err, positional[1], "%s", "unexpected extra argument");
+		} else if (npos == 1 && !find_command(positional[0]) && is_group(positional[0])) {
+			fprintf(out,
+			        "Usage: raas %s SUBCOMMAND ...\n\nSubcommands: ", positional[0]);
+			print_subcommands(out, positional[0]);
+			fprintf(out, "\nRun `raas help %s SUBCOMMAND` for one of them.\n",
+			        positional[0]);
+			rc = 0;
 		} else if (npos == 1 && strcmp(positional[0], "help")) {
 			const struct raas_cli_command *c = find_command(positional[0]);
 			if (!c)
@@ -306,6 +361,83 @@ const char *raas_cli_option_value(const struct raas_cli *cli, const char *name)
 		if (!strcmp(opts[i].name, name))
 			return cli->values[i];
 	return NULL;
+}
+
+int raas_cli_now(const struct raas_cli *cli, int64_t *now)
+{
+	const char *t = raas_cli_option_value(cli, "now");
+	struct raas_err err;
+
+	if (!t) {
+		*now = raas_time_now();
+		return 0;
+	}
+	if (raas_time_parse(t, strlen(t), now, &err) != RAAS_OK) {
+		fprintf(cli->err, "--now: %s\n", err.message);
+		return 2;
+	}
+	return 0;
+}
+
+int raas_cli_read_file(const struct raas_cli *cli, const char *path, size_t max, char **out,
+                       size_t *len)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : 0;
+	size_t cap = 65536, n = 0;
+	char *buf = NULL;
+	char quoted[256];
+	int rc = 2;
+
+	raas_escape(quoted, sizeof quoted, path, strlen(path), 120);
+	if (fd < 0) {
+		fprintf(cli->err, "%s: cannot open: %s\n", quoted, strerror(errno));
+		return 2;
+	}
+	buf = raas_malloc(cap + 1);
+	while (buf) {
+		ssize_t r;
+		if (n == cap) {
+			char *b;
+			if (cap >= max) {
+				fprintf(cli->err, "%s: larger than %zu bytes\n", quoted, max);
+				goto out;
+			}
+			cap = cap * 2 > max ? max : cap * 2;
+			b = raas_realloc(buf, cap + 1);
+			if (!b)
+				break;
+			buf = b;
+		}
+		r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			fprintf(cli->err, "%s: cannot read: %s\n", quoted, strerror(errno));
+			goto out;
+		}
+		if (r == 0) {
+			buf[n] = '\0';
+			*out = buf;
+			*len = n;
+			buf = NULL;
+			rc = 0;
+			goto out;
+		}
+		n += (size_t)r;
+	}
+	fprintf(cli->err, "out of memory reading %s\n", quoted);
+	rc = 3;
+out:
+	raas_free(buf);
+	if (fd > 0)
+		close(fd);
+	return rc;
+}
+
+void raas_cli_print_line(const struct raas_cli *cli, const char *data, size_t len)
+{
+	fwrite(data, 1, len, cli->out);
+	fputc('\n', cli->out);
 }
 
 int raas_cli_fail(const struct raas_cli *cli, const struct raas_err *err)

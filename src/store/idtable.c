@@ -1,0 +1,324 @@
+/* idtable.c — memory-mapped open-addressing hash table of event ids with linear probing.
+ *
+ * File layout: a 4096-byte header, then capacity slots of 16 bytes {u64 key, u64 pos}
+ * (key 0 = empty). The table grows by writing a twice larger file beside it and renaming
+ * it over the old one, so a crash during growth leaves one whole table or the other.
+ */
+#include "store/idtable.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "base/alloc.h"
+
+#define MAGIC "RAASIDT1"
+#define HEADER_BYTES 4096
+#define MIN_CAPACITY ((uint64_t)1 << 16)
+#define BOOT_ID_LEN 40
+
+struct header {
+	char magic[8];
+	uint64_t capacity; /* slots, a power of two */
+	uint64_t count;
+	uint64_t covered;
+	int64_t clock_us;
+	uint32_t dirty;
+	char boot_id[BOOT_ID_LEN];
+};
+
+struct slot {
+	uint64_t key;
+	uint64_t pos;
+};
+
+struct raas_idtable {
+	char *path;
+	bool writable;
+	bool trusted;
+	int fd;
+	size_t map_len;
+	unsigned char *map;
+	struct header *hdr;
+	struct slot *slots;
+	char boot_id[BOOT_ID_LEN];
+};
+
+static raas_rc sys_error(struct raas_err *err, const char *what, const char *path)
+{
+	return raas_err_set(err, RAAS_E_STORAGE, path, "%s: %s", what, strerror(errno));
+}
+
+static void read_boot_id(char *out)
+{
+	FILE *f = fopen("/proc/sys/kernel/random/boot_id", "r");
+
+	memset(out, 0, BOOT_ID_LEN);
+	if (!f || !fgets(out, BOOT_ID_LEN, f))
+		snprintf(out, BOOT_ID_LEN, "unknown");
+	if (f)
+		fclose(f);
+	out[strcspn(out, "\n")] = '\0';
+}
+
+static raas_rc map_file(struct raas_idtable *t, int fd, struct raas_err *err)
+{
+	struct stat st;
+	void *m;
+
+	if (fstat(fd, &st) != 0)
+		return sys_error(err, "cannot stat the id index", t->path);
+	if ((size_t)st.st_size < HEADER_BYTES)
+		return raas_err_set(err, RAAS_E_STORAGE, t->path, "id index too short");
+	m = mmap(NULL, (size_t)st.st_size, t->writable ? PROT_READ | PROT_WRITE : PROT_READ,
+	         MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return sys_error(err, "cannot map the id index", t->path);
+	t->map = m;
+	t->map_len = (size_t)st.st_size;
+	t->hdr = (struct header *)t->map;
+	t->slots = (struct slot *)(t->map + HEADER_BYTES);
+	if (memcmp(t->hdr->magic, MAGIC, 8) != 0 || t->hdr->capacity < MIN_CAPACITY ||
+	    (t->hdr->capacity & (t->hdr->capacity - 1)) ||
+	    HEADER_BYTES + t->hdr->capacity * sizeof(struct slot) != t->map_len)
+		return raas_err_set(err, RAAS_E_STORAGE, t->path, "id index damaged (bad header)");
+	return RAAS_OK;
+}
+
+/* Writes a new empty table of capacity slots into fd. */
+static raas_rc format_file(int fd, uint64_t capacity, const struct header *from, const char *path,
+                           struct raas_err *err)
+{
+	struct header h;
+
+	memset(&h, 0, sizeof h);
+	if (from)
+		h = *from;
+	memcpy(h.magic, MAGIC, 8);
+	h.capacity = capacity;
+	h.count = 0;
+	if (!from) {
+		h.clock_us = INT64_MIN;
+		h.covered = 0;
+	}
+	if (ftruncate(fd, (off_t)(HEADER_BYTES + capacity * sizeof(struct slot))) != 0)
+		return sys_error(err, "cannot size the id index", path);
+	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+		return sys_error(err, "cannot write the id index", path);
+	return RAAS_OK;
+}
+
+raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable **out,
+                          struct raas_err *err)
+{
+	struct raas_idtable *t = raas_calloc(1, sizeof *t);
+	raas_rc rc;
+
+	if (!t || !(t->path = raas_strdup(path))) {
+		raas_free(t);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	t->writable = writable;
+	read_boot_id(t->boot_id);
+	t->fd = open(path, (writable ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0644);
+	if (t->fd < 0) {
+		rc = sys_error(err, "cannot open the id index", path);
+		goto fail;
+	}
+	if (writable) {
+		struct stat st;
+		if (fstat(t->fd, &st) != 0) {
+			rc = sys_error(err, "cannot stat the id index", path);
+			goto fail;
+		}
+		if (st.st_size == 0 && (rc = format_file(t->fd, MIN_CAPACITY, NULL, path, err)))
+			goto fail;
+	}
+	if ((rc = map_file(t, t->fd, err)))
+		goto fail;
+	t->trusted = !t->hdr->dirty || !strncmp(t->hdr->boot_id, t->boot_id, BOOT_ID_LEN);
+	*out = t;
+	return RAAS_OK;
+fail:
+	raas_idtable_close(t);
+	return rc;
+}
+
+void raas_idtable_close(struct raas_idtable *t)
+{
+	if (!t)
+		return;
+	if (t->map)
+		munmap(t->map, t->map_len);
+	if (t->fd >= 0)
+		close(t->fd);
+	raas_free(t->path);
+	raas_free(t);
+}
+
+bool raas_idtable_trusted(const struct raas_idtable *t)
+{
+	return t->trusted;
+}
+
+uint64_t raas_idtable_covered(const struct raas_idtable *t)
+{
+	return t->hdr->covered;
+}
+
+void raas_idtable_set_covered(struct raas_idtable *t, uint64_t pos)
+{
+	t->hdr->covered = pos;
+}
+
+int64_t raas_idtable_clock(const struct raas_idtable *t)
+{
+	return t->hdr->clock_us;
+}
+
+void raas_idtable_set_clock(struct raas_idtable *t, int64_t clock_us)
+{
+	t->hdr->clock_us = clock_us;
+}
+
+size_t raas_idtable_count(const struct raas_idtable *t)
+{
+	return (size_t)t->hdr->count;
+}
+
+uint64_t raas_idtable_key(const char *customer, size_t clen, const char *id, size_t idlen)
+{
+	uint64_t key = XXH3_64bits_withSeed(id, idlen, XXH3_64bits(customer, clen));
+	return key ? key : 1;
+}
+
+size_t raas_idtable_find(const struct raas_idtable *t, uint64_t key, uint64_t *positions,
+                         size_t max)
+{
+	uint64_t mask = t->hdr->capacity - 1;
+	size_t n = 0;
+
+	for (uint64_t i = key & mask;; i = (i + 1) & mask) {
+		const struct slot *s = &t->slots[i];
+		if (s->key == 0)
+			return n;
+		if (s->key == key) {
+			if (n < max)
+				positions[n] = s->pos;
+			n++;
+		}
+	}
+}
+
+static void insert_into(struct slot *slots, uint64_t capacity, uint64_t key, uint64_t pos,
+                        uint64_t *count)
+{
+	uint64_t mask = capacity - 1;
+
+	for (uint64_t i = key & mask;; i = (i + 1) & mask) {
+		struct slot *s = &slots[i];
+		if (s->key == 0) {
+			s->key = key;
+			s->pos = pos;
+			(*count)++;
+			return;
+		}
+		if (s->key == key && s->pos == pos)
+			return;
+	}
+}
+
+void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos)
+{
+	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);
+}
+
+raas_rc raas_idtable_begin(struct raas_idtable *t, struct raas_err *err)
+{
+	if (t->hdr->dirty && !strncmp(t->hdr->boot_id, t->boot_id, BOOT_ID_LEN))
+		return RAAS_OK;
+	memcpy(t->hdr->boot_id, t->boot_id, BOOT_ID_LEN);
+	t->hdr->dirty = 1;
+	/* The dirty mark must be on disk before any slot changes can be. */
+	if (msync(t->map, HEADER_BYTES, MS_SYNC) != 0)
+		return sys_error(err, "cannot sync the id index", t->path);
+	return RAAS_OK;
+}
+
+raas_rc raas_idtable_sync(struct raas_idtable *t, struct raas_err *err)
+{
+	if (msync(t->map, t->map_len, MS_SYNC) != 0)
+		return sys_error(err, "cannot sync the id index", t->path);
+	t->hdr->dirty = 0;
+	if (msync(t->map, HEADER_BYTES, MS_SYNC) != 0)
+		return sys_error(err, "cannot sync the id index", t->path);
+	t->trusted = true;
+	return RAAS_OK;
+}
+
+/* Replaces the table by an empty one of capacity slots (or a copy with its entries when
+ * copy is set), through a new file renamed over the old. */
+static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, struct raas_err *err)
+{
+	char tmp[4096];
+	struct raas_idtable n = *t;
+	int fd;
+	raas_rc rc;
+
+	snprintf(tmp, sizeof tmp, "%s.new", t->path);
+	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sys_error(err, "cannot create the id index", tmp);
+	if ((rc = format_file(fd, capacity, t->hdr, tmp, err)) || (rc = map_file(&n, fd, err))) {
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	if (copy) {
+		for (uint64_t i = 0; i < t->hdr->capacity; i++)
+			if (t->slots[i].key)
+				insert_into(n.slots, capacity, t->slots[i].key, t->slots[i].pos,
+				            &n.hdr->count);
+	} else {
+		n.hdr->covered = 0;
+		n.hdr->clock_us = INT64_MIN;
+	}
+	if (rename(tmp, t->path) != 0) {
+		rc = sys_error(err, "cannot replace the id index", t->path);
+		munmap(n.map, n.map_len);
+		close(fd);
+		unlink(tmp);
+		return rc;
+	}
+	munmap(t->map, t->map_len);
+	close(t->fd);
+	t->fd = fd;
+	t->map = n.map;
+	t->map_len = n.map_len;
+	t->hdr = n.hdr;
+	t->slots = n.slots;
+	return RAAS_OK;
+}
+
+raas_rc raas_idtable_reserve(struct raas_idtable *t, size_t n, struct raas_err *err)
+{
+	uint64_t need = t->hdr->count + n, capacity = t->hdr->capacity;
+
+	/* Linear probing stays fast below a load of 0.7. */
+	while (need * 10 > capacity * 7)
+		capacity *= 2;
+	if (capacity == t->hdr->capacity)
+		return RAAS_OK;
+	return rebuild(t, capacity, true, err);
+}
+
+raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err)
+{
+	return rebuild(t, MIN_CAPACITY, false, err);
+}

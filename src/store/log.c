@@ -1,0 +1,555 @@
+/* log.c — segment files, record framing and checksums, batched durable appends, and the
+ * recovery scan that cuts a torn tail (docs/formats/log.md).
+ *
+ * Record layout (little-endian), padded with zeros to a multiple of 8 bytes:
+ *   0  u32 magic "RLR1"     4  u32 leaf length     8  u64 checksum
+ *  16  u8 kind, u8 0, u16 0, u32 customer number  24  u64 customer sequence
+ *  32  i64 clock (µs)       40  leaf bytes
+ * checksum = XXH3_64(leaf, seed = XXH3_64(bytes 16..39)).
+ */
+#include "store/log.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+
+#include "base/alloc.h"
+
+#define MAGIC 0x31524c52u /* "RLR1" */
+#define MAX_SEGMENTS 4096
+#define SCAN_CHUNK ((size_t)8 << 20)
+
+struct piece {
+	uint64_t pos; /* where these bytes go */
+	size_t off;   /* where they start in the pending buffer */
+	size_t len;
+};
+
+struct raas_log {
+	char *dir;
+	bool writable;
+	int fds[MAX_SEGMENTS]; /* -1 when not open */
+	uint32_t nsegments;    /* segments 0 .. nsegments-1 exist */
+	uint64_t end;          /* position after the last committed record */
+	struct raas_buf pending;
+	struct piece *pieces;
+	size_t npieces, cap_pieces;
+	uint64_t pending_end; /* where the next pending record would go */
+};
+
+static inline uint32_t seg_of(uint64_t pos)
+{
+	return (uint32_t)(pos >> RAAS_LOG_SEGMENT_SHIFT);
+}
+
+static inline uint64_t off_of(uint64_t pos)
+{
+	return pos & (RAAS_LOG_SEGMENT_MAX - 1);
+}
+
+static inline uint64_t make_pos(uint32_t seg, uint64_t off)
+{
+	return ((uint64_t)seg << RAAS_LOG_SEGMENT_SHIFT) | off;
+}
+
+static inline size_t record_size(size_t leaf_len)
+{
+	return (RAAS_LOG_HEADER_BYTES + leaf_len + 7) & ~(size_t)7;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4); /* the supported targets are little-endian (x86-64, arm64) */
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+static uint64_t checksum(const unsigned char *hdr, const char *leaf, size_t len)
+{
+	return XXH3_64bits_withSeed(leaf, len, XXH3_64bits(hdr + 16, RAAS_LOG_HEADER_BYTES - 16));
+}
+
+static void segment_path(const struct raas_log *log, uint32_t seg, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "%s/%08u.seg", log->dir, seg);
+}
+
+static raas_rc sys_error(struct raas_err *err, const char *what, const char *path)
+{
+	return raas_err_set(err, RAAS_E_STORAGE, path, "%s: %s", what, strerror(errno));
+}
+
+/* Returns the fd of segment seg, opening it on first use. */
+static int segment_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
+{
+	char path[4096];
+
+	if (seg >= MAX_SEGMENTS) {
+		raas_err_set(err, RAAS_E_STORAGE, log->dir, "log larger than %d segments",
+		             MAX_SEGMENTS);
+		return -1;
+	}
+	if (log->fds[seg] >= 0)
+		return log->fds[seg];
+	segment_path(log, seg, path, sizeof path);
+	log->fds[seg] = open(path, (log->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (log->fds[seg] < 0)
+		sys_error(err, "cannot open log segment", path);
+	return log->fds[seg];
+}
+
+static raas_rc fsync_dir(const char *dir, struct raas_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	raas_rc rc = RAAS_OK;
+
+	if (fd < 0)
+		return sys_error(err, "cannot open directory", dir);
+	if (fsync(fd) != 0)
+		rc = sys_error(err, "cannot sync directory", dir);
+	close(fd);
+	return rc;
+}
+
+raas_rc raas_log_create(const char *dir, struct raas_err *err)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof path, "%s/%08u.seg", dir, 0u);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sys_error(err, "cannot create log segment", path);
+	if (fsync(fd) != 0) {
+		close(fd);
+		return sys_error(err, "cannot sync log segment", path);
+	}
+	close(fd);
+	return fsync_dir(dir, err);
+}
+
+raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, struct raas_err *err)
+{
+	struct raas_log *log = raas_calloc(1, sizeof *log);
+	struct stat st;
+	raas_rc rc = RAAS_OK;
+	int fd;
+
+	if (!log || !(log->dir = raas_strdup(dir))) {
+		raas_free(log);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	log->writable = writable;
+	for (int i = 0; i < MAX_SEGMENTS; i++)
+		log->fds[i] = -1;
+	raas_buf_init(&log->pending, (size_t)4 << 30);
+	/* Segments are numbered densely from 0; find the last one. */
+	for (log->nsegments = 0; log->nsegments < MAX_SEGMENTS; log->nsegments++) {
+		char path[4096];
+		segment_path(log, log->nsegments, path, sizeof path);
+		if (access(path, F_OK) != 0)
+			break;
+	}
+	if (log->nsegments == 0) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, dir, "no log segment (00000000.seg) found");
+		goto out;
+	}
+	fd = segment_fd(log, log->nsegments - 1, err);
+	if (fd < 0) {
+		rc = RAAS_E_STORAGE;
+		goto out;
+	}
+	if (fstat(fd, &st) != 0) {
+		rc = sys_error(err, "cannot stat log segment", dir);
+		goto out;
+	}
+	/* The physical end; the recovery scan decides whether the tail is whole. */
+	log->end = make_pos(log->nsegments - 1, (uint64_t)st.st_size);
+	log->pending_end = log->end;
+out:
+	if (rc) {
+		raas_log_close(log);
+		return rc;
+	}
+	*out = log;
+	return RAAS_OK;
+}
+
+void raas_log_close(struct raas_log *log)
+{
+	if (!log)
+		return;
+	for (int i = 0; i < MAX_SEGMENTS; i++)
+		if (log->fds[i] >= 0)
+			close(log->fds[i]);
+	raas_buf_free(&log->pending);
+	raas_free(log->pieces);
+	raas_free(log->dir);
+	raas_free(log);
+}
+
+uint64_t raas_log_end(const struct raas_log *log)
+{
+	return log->end;
+}
+
+/* Cuts the log at pos: the segment holding pos is truncated there and later segments are
+ * removed. Used for a torn tail and to undo a failed commit. */
+static raas_rc cut_at(struct raas_log *log, uint64_t pos, struct raas_err *err)
+{
+	uint32_t seg = seg_of(pos);
+	char path[4096];
+	int fd;
+
+	for (uint32_t s = log->nsegments; s-- > seg + 1;) {
+		if (log->fds[s] >= 0) {
+			close(log->fds[s]);
+			log->fds[s] = -1;
+		}
+		segment_path(log, s, path, sizeof path);
+		if (unlink(path) != 0 && errno != ENOENT)
+			return sys_error(err, "cannot remove log segment", path);
+	}
+	if (log->nsegments > seg + 1) {
+		log->nsegments = seg + 1;
+		if (fsync_dir(log->dir, err))
+			return RAAS_E_STORAGE;
+	}
+	fd = segment_fd(log, seg, err);
+	if (fd < 0)
+		return RAAS_E_STORAGE;
+	if (ftruncate(fd, (off_t)off_of(pos)) != 0 || fdatasync(fd) != 0) {
+		segment_path(log, seg, path, sizeof path);
+		return sys_error(err, "cannot truncate log segment", path);
+	}
+	log->end = pos;
+	log->pending_end = pos;
+	return RAAS_OK;
+}
+
+/* Size of segment seg on disk. */
+static raas_rc segment_size(struct raas_log *log, uint32_t seg, uint64_t *size,
+                            struct raas_err *err)
+{
+	struct stat st;
+	int fd = segment_fd(log, seg, err);
+
+	if (fd < 0)
+		return RAAS_E_STORAGE;
+	if (fstat(fd, &st) != 0)
+		return sys_error(err, "cannot stat log segment", log->dir);
+	*size = (uint64_t)st.st_size;
+	return RAAS_OK;
+}
+
+/* Checks the header at hdr for a record of at most avail bytes; returns its leaf length
+ * or -1 when it cannot be a whole record. */
+static long check_header(const unsigned char *hdr, uint64_t avail)
+{
+	uint32_t len;
+
+	if (avail < RAAS_LOG_HEADER_BYTES || get32(hdr) != MAGIC)
+		return -1;
+	len = get32(hdr + 4);
+	if (len > RAAS_LOG_MAX_LEAF || record_size(len) > avail)
+		return -1;
+	if (hdr[16] < RAAS_ENTRY_EVENT || hdr[16] > RAAS_ENTRY_RESOLUTION)
+		return -1;
+	return (long)len;
+}
+
+static void decode(const unsigned char *hdr, uint64_t pos, struct raas_log_record *rec)
+{
+	rec->pos = pos;
+	rec->leaf_len = get32(hdr + 4);
+	rec->next = pos + record_size(rec->leaf_len);
+	rec->kind = (enum raas_entry_kind)hdr[16];
+	rec->customer_no = get32(hdr + 20);
+	rec->customer_seq = get64(hdr + 24);
+	rec->clock_us = (int64_t)get64(hdr + 32);
+	rec->leaf = (const char *)hdr + RAAS_LOG_HEADER_BYTES;
+}
+
+raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
+                      raas_rc (*fn)(void *ctx, const struct raas_log_record *rec), void *ctx,
+                      bool truncate_torn, struct raas_err *err)
+{
+	unsigned char *buf = raas_malloc(SCAN_CHUNK);
+	struct raas_buf one;
+	uint64_t pos = from;
+	raas_rc rc = RAAS_OK;
+
+	raas_buf_init(&one, (size_t)RAAS_LOG_MAX_LEAF + 64);
+	if (!buf)
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	for (;;) {
+		uint32_t seg = seg_of(pos);
+		uint64_t size = 0, off = off_of(pos);
+		size_t have, used = 0;
+		ssize_t n;
+
+		if (seg >= log->nsegments)
+			break;
+		if ((rc = segment_size(log, seg, &size, err)))
+			goto out;
+		if (off >= size) {
+			if (off == size && seg + 1 < log->nsegments) {
+				pos = make_pos(seg + 1, 0);
+				continue;
+			}
+			if (off > size)
+				goto torn;
+			break; /* the end */
+		}
+		have = (size_t)(size - off < SCAN_CHUNK ? size - off : SCAN_CHUNK);
+		n = pread(segment_fd(log, seg, err), buf, have, (off_t)off);
+		if (n <= 0) {
+			rc = sys_error(err, "cannot read log segment", log->dir);
+			goto out;
+		}
+		have = (size_t)n;
+		while (used < have) {
+			uint64_t in_file = size - (off + used); /* bytes left in the segment */
+			struct raas_log_record rec;
+			size_t rsize;
+			long len;
+
+			if (have - used < RAAS_LOG_HEADER_BYTES) {
+				if (in_file > have - used)
+					break; /* refill from here */
+				goto torn;
+			}
+			len = check_header(buf + used, in_file);
+			if (len < 0)
+				goto torn; /* bad header, or a record cut off by the end of the file
+				            */
+			rsize = record_size((size_t)len);
+			if (rsize > have - used) {
+				if (rsize <= SCAN_CHUNK)
+					break; /* refill from here */
+				/* Bigger than a chunk: read it on its own. */
+				rc = raas_log_read(log, pos, &rec, &one, err);
+				if (rc == RAAS_E_INPUT)
+					goto torn;
+				if (rc || (fn && (rc = fn(ctx, &rec))))
+					goto out;
+				pos = rec.next;
+				used = have; /* continue after it with a fresh chunk */
+				break;
+			}
+			decode(buf + used, pos, &rec);
+			if (get64(buf + used + 8) != checksum(buf + used, rec.leaf, rec.leaf_len))
+				goto torn;
+			if (fn && (rc = fn(ctx, &rec)))
+				goto out;
+			used += rsize;
+			pos = rec.next;
+		}
+	}
+	goto out;
+torn:
+	/* Everything from pos on is an incomplete or damaged tail. */
+	if (truncate_torn) {
+		rc = cut_at(log, pos, err);
+		goto done;
+	}
+out:
+	if (rc == RAAS_OK) {
+		log->end = pos;
+		log->pending_end = pos;
+	}
+done:
+	raas_buf_free(&one);
+	raas_free(buf);
+	return rc;
+}
+
+raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
+                      struct raas_buf *scratch, struct raas_err *err)
+{
+	unsigned char hdr[RAAS_LOG_HEADER_BYTES];
+	uint32_t seg = seg_of(pos);
+	uint32_t len;
+	ssize_t n;
+	int fd;
+	raas_rc rc;
+
+	if (seg >= log->nsegments || pos >= log->end)
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "no log record at position %llu",
+		                    (unsigned long long)pos);
+	fd = segment_fd(log, seg, err);
+	if (fd < 0)
+		return RAAS_E_STORAGE;
+	n = pread(fd, hdr, sizeof hdr, (off_t)off_of(pos));
+	if (n != (ssize_t)sizeof hdr || get32(hdr) != MAGIC || get32(hdr + 4) > RAAS_LOG_MAX_LEAF)
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "damaged log record at position %llu",
+		                    (unsigned long long)pos);
+	len = get32(hdr + 4);
+	raas_buf_reset(scratch);
+	if ((rc = raas_buf_reserve(scratch, sizeof hdr + len)))
+		return raas_err_set(err, rc == RAAS_E_NOMEM ? RAAS_E_NOMEM : RAAS_E_STORAGE, NULL,
+		                    "cannot buffer a log record of %u bytes", len);
+	memcpy(scratch->data, hdr, sizeof hdr);
+	n = pread(fd, scratch->data + sizeof hdr, len, (off_t)(off_of(pos) + sizeof hdr));
+	if (n != (ssize_t)len)
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "damaged log record at position %llu",
+		                    (unsigned long long)pos);
+	scratch->len = sizeof hdr + len;
+	scratch->data[scratch->len] = '\0';
+	decode((const unsigned char *)scratch->data, pos, rec);
+	if (get64(hdr + 8) != checksum(hdr, rec->leaf, len))
+		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		                    "log record at position %llu fails its checksum",
+		                    (unsigned long long)pos);
+	return RAAS_OK;
+}
+
+raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t customer_no,
+                     uint64_t customer_seq, int64_t clock_us, const char *leaf, size_t len,
+                     uint64_t *pos)
+{
+	unsigned char hdr[RAAS_LOG_HEADER_BYTES] = {0};
+	static const unsigned char zeros[8] = {0};
+	size_t size = record_size(len);
+	uint64_t at = log->pending_end;
+	raas_rc rc;
+
+	if (!log->writable || len > RAAS_LOG_MAX_LEAF)
+		return RAAS_E_INPUT;
+	if (off_of(at) + size > RAAS_LOG_SEGMENT_MAX)
+		at = make_pos(seg_of(at) + 1, 0); /* does not fit: starts the next segment */
+	if (log->npieces == 0 ||
+	    log->pieces[log->npieces - 1].pos + log->pieces[log->npieces - 1].len != at) {
+		if (log->npieces == log->cap_pieces) {
+			size_t cap = log->cap_pieces ? log->cap_pieces * 2 : 4;
+			struct piece *p = raas_realloc(log->pieces, cap * sizeof *p);
+			if (!p)
+				return RAAS_E_NOMEM;
+			log->pieces = p;
+			log->cap_pieces = cap;
+		}
+		log->pieces[log->npieces].pos = at;
+		log->pieces[log->npieces].off = log->pending.len;
+		log->pieces[log->npieces].len = 0;
+		log->npieces++;
+	}
+	put32(hdr, MAGIC);
+	put32(hdr + 4, (uint32_t)len);
+	hdr[16] = (unsigned char)kind;
+	put32(hdr + 20, customer_no);
+	put64(hdr + 24, customer_seq);
+	put64(hdr + 32, (uint64_t)clock_us);
+	put64(hdr + 8, checksum(hdr, leaf, len));
+	if ((rc = raas_buf_append(&log->pending, hdr, sizeof hdr)) ||
+	    (rc = raas_buf_append(&log->pending, leaf, len)) ||
+	    (rc = raas_buf_append(&log->pending, zeros, size - sizeof hdr - len)))
+		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
+	log->pieces[log->npieces - 1].len += size;
+	log->pending_end = at + size;
+	*pos = at;
+	return RAAS_OK;
+}
+
+size_t raas_log_pending(const struct raas_log *log)
+{
+	return log->pending.len;
+}
+
+void raas_log_discard(struct raas_log *log)
+{
+	raas_buf_reset(&log->pending);
+	log->npieces = 0;
+	log->pending_end = log->end;
+}
+
+raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err)
+{
+	uint64_t start = log->end;
+	raas_rc rc = RAAS_OK;
+
+	for (size_t i = 0; i < log->npieces; i++) {
+		const struct piece *p = &log->pieces[i];
+		uint32_t seg = seg_of(p->pos);
+		const char *data = log->pending.data + p->off;
+		size_t left = p->len;
+		uint64_t off = off_of(p->pos);
+		int fd;
+
+		if (seg >= log->nsegments) {
+			char path[4096];
+			segment_path(log, seg, path, sizeof path);
+			fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+			if (fd < 0) {
+				rc = sys_error(err, "cannot create log segment", path);
+				goto fail;
+			}
+			log->fds[seg] = fd;
+			log->nsegments = seg + 1;
+			if ((rc = fsync_dir(log->dir, err)))
+				goto fail;
+		}
+		fd = segment_fd(log, seg, err);
+		if (fd < 0) {
+			rc = RAAS_E_STORAGE;
+			goto fail;
+		}
+		while (left) {
+			ssize_t n = pwrite(fd, data, left, (off_t)off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				rc = sys_error(err, "cannot write the log", log->dir);
+				goto fail;
+			}
+			data += n;
+			off += (uint64_t)n;
+			left -= (size_t)n;
+		}
+	}
+	for (size_t i = 0; i < log->npieces; i++) {
+		uint32_t seg = seg_of(log->pieces[i].pos);
+		if (i > 0 && seg == seg_of(log->pieces[i - 1].pos))
+			continue;
+		if (fdatasync(log->fds[seg]) != 0) {
+			rc = sys_error(err, "cannot make the log durable (fdatasync)", log->dir);
+			goto fail;
+		}
+	}
+	log->end = log->pending_end;
+	raas_log_discard(log);
+	return RAAS_OK;
+fail:
+	raas_log_discard(log);
+	{
+		struct raas_err ignored;
+		/* Undo what reached the files; if even that fails the recovery scan of the next
+		 * open cuts the unacknowledged tail, since derived state still ends at start. */
+		if (cut_at(log, start, &ignored) != RAAS_OK)
+			log->end = start;
+	}
+	return rc;
+}

@@ -1,0 +1,84 @@
+/* log.h — the physical append-only log of one tenant (docs/formats/log.md).
+ *
+ * Every entry of every customer of a tenant (events, contract versions, later invoices and
+ * dispute actions) is one record, in the order it was accepted; a customer's log is the
+ * subsequence of its records. One physical log means one fsync per batch whatever the
+ * number of customers. Records carry a checksum; a batch is acknowledged only after its
+ * bytes are written and fdatasync'ed. The log is split into segment files of at most
+ * RAAS_LOG_SEGMENT_MAX bytes; a record's position is segment << 30 | offset.
+ */
+#ifndef RAAS_STORE_LOG_H
+#define RAAS_STORE_LOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "raas/error.h"
+
+#define RAAS_LOG_SEGMENT_SHIFT 30
+#define RAAS_LOG_SEGMENT_MAX ((uint64_t)1 << RAAS_LOG_SEGMENT_SHIFT)
+#define RAAS_LOG_HEADER_BYTES 40
+#define RAAS_LOG_MAX_LEAF ((uint32_t)64 << 20)
+
+enum raas_entry_kind {
+	RAAS_ENTRY_EVENT = 1,
+	RAAS_ENTRY_CONTRACT = 2,
+	RAAS_ENTRY_INVOICE = 3,
+	RAAS_ENTRY_DISPUTE = 4,
+	RAAS_ENTRY_RESOLUTION = 5,
+};
+
+struct raas_log_record {
+	uint64_t pos;  /* where the record starts */
+	uint64_t next; /* where the next record starts */
+	enum raas_entry_kind kind;
+	uint32_t customer_no;  /* the tenant's customer number (store.h) */
+	uint64_t customer_seq; /* index of this entry in its customer's log */
+	int64_t clock_us;      /* the writer's clock: received time, applied time */
+	const char *leaf;      /* the leaf bytes (borrowed; valid until the next read) */
+	uint32_t leaf_len;
+};
+
+struct raas_log;
+
+/* Opens the log in directory dir (created by raas_log_create). A writable log appends
+ * after the end of its last segment. *out is new (free with raas_log_close). */
+RAAS_WUR raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out,
+                               struct raas_err *err);
+/* Creates the directory's first, empty segment (dir must exist). */
+RAAS_WUR raas_rc raas_log_create(const char *dir, struct raas_err *err);
+/* Takes log (NULL is fine); pending records are dropped. */
+void raas_log_close(struct raas_log *log);
+
+/* Position after the last committed record. */
+uint64_t raas_log_end(const struct raas_log *log);
+
+/* Calls fn for every valid record from position from to the end, in order. Stops at the
+ * first record that is incomplete or fails its checksum: with truncate_torn (a writable
+ * log) the log is cut there — a torn tail left by a crash — and the end moves back; without
+ * it the scan just ends there. A non-zero return of fn stops the scan and is returned. */
+RAAS_WUR raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
+                               raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
+                               void *ctx, bool truncate_torn, struct raas_err *err);
+
+/* Reads and verifies the record at pos; rec->leaf points into scratch. */
+RAAS_WUR raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
+                               struct raas_buf *scratch, struct raas_err *err);
+
+/* Adds a record to the pending batch and sets *pos to the position it will have. Nothing
+ * reaches the disk before raas_log_commit. */
+RAAS_WUR raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t customer_no,
+                              uint64_t customer_seq, int64_t clock_us, const char *leaf, size_t len,
+                              uint64_t *pos);
+/* Bytes pending in the current batch. */
+size_t raas_log_pending(const struct raas_log *log);
+/* Writes the pending batch and makes it durable (fdatasync). On failure the log is cut
+ * back to where the batch began — nothing half-written stays — and RAAS_E_STORAGE says
+ * what failed. */
+RAAS_WUR raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err);
+/* Drops the pending batch. */
+void raas_log_discard(struct raas_log *log);
+
+#endif

@@ -1,0 +1,1039 @@
+/* store.c — data directories, tenants, the customer and contract state derived from the
+ * log, recovery on open, and committing batches (docs/internals/store.md).
+ *
+ * Layout of a data directory:
+ *   DIR/raas-data.json               {"format":"raas-data/1","tenant":NAME} (written last)
+ *   DIR/lock                         flock: one writer, many readers
+ *   DIR/tenants/t-NAME/tenant.json   {"name":NAME}
+ *   DIR/tenants/t-NAME/log/N.seg     the tenant's log (log.h): the source of truth
+ *   DIR/tenants/t-NAME/state/        derived state: ids.tbl (idtable.h), customers
+ *                                    ("ENTRIES ID" per line), contracts (one log position
+ *                                    per line)
+ */
+#include "store/store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/json.h"
+#include "base/map.h"
+#include "raas/time.h"
+#include "store/idtable.h"
+
+#define FORMAT "raas-data/1"
+#define PATH_LEN 4096
+
+struct customer {
+	char *id;
+	uint32_t len;
+	uint64_t entries;           /* committed and pending */
+	uint64_t committed_entries; /* committed */
+};
+
+struct pending_event {
+	uint64_t key;
+	uint64_t pos;
+};
+
+struct raas_store {
+	char *dir;
+	char *tenant;
+	char tdir[PATH_LEN];
+	bool writable;
+	int lock_fd;
+	struct raas_log *log;
+	struct raas_idtable *ids;
+	int64_t clock;
+
+	struct customer *customers;
+	size_t ncustomers, cap_customers, committed_customers;
+	struct raas_strmap customer_by_id;
+
+	struct raas_store_contract **contracts;
+	size_t ncontracts, cap_contracts, committed_contracts;
+	struct raas_strmap named_types; /* "customer\x1ftype" → 1 */
+	struct raas_arena names;        /* keys of named_types */
+
+	struct pending_event *pending;
+	size_t npending, cap_pending;
+	bool customers_dirty;
+};
+
+#define DIR_MAX 3072 /* longest data directory path; every file name fits in PATH_LEN */
+
+/* snprintf into a PATH_LEN buffer; the directory's length was checked against DIR_MAX. */
+RAAS_PRINTF(2, 3) static void pathf(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, PATH_LEN, fmt, ap);
+	va_end(ap);
+}
+
+static raas_rc sys_error(struct raas_err *err, const char *what, const char *path)
+{
+	return raas_err_set(err, RAAS_E_STORAGE, path, "%s: %s", what, strerror(errno));
+}
+
+static int valid_name(const char *s, size_t len)
+{
+	if (len < 1 || len > 128)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '_' || c == ':' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Writes data to path atomically: a temporary file renamed over it (durable when sync). */
+static raas_rc write_file(const char *path, const char *data, size_t len, bool sync,
+                          struct raas_err *err)
+{
+	char tmp[PATH_LEN];
+	int fd;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sys_error(err, "cannot create", tmp);
+	while (len) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			close(fd);
+			unlink(tmp);
+			return sys_error(err, "cannot write", tmp);
+		}
+		data += n;
+		len -= (size_t)n;
+	}
+	if (sync && fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		return sys_error(err, "cannot sync", tmp);
+	}
+	close(fd);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return sys_error(err, "cannot rename", tmp);
+	}
+	return RAAS_OK;
+}
+
+static raas_rc sync_dir(const char *dir, struct raas_err *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	raas_rc rc = RAAS_OK;
+
+	if (fd < 0)
+		return sys_error(err, "cannot open", dir);
+	if (fsync(fd) != 0)
+		rc = sys_error(err, "cannot sync", dir);
+	close(fd);
+	return rc;
+}
+
+/* Reads a whole (small) file into b. */
+static raas_rc read_file(const char *path, struct raas_buf *b, struct raas_err *err)
+{
+	char chunk[65536];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	raas_rc rc = RAAS_OK;
+
+	if (fd < 0)
+		return sys_error(err, "cannot open", path);
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = sys_error(err, "cannot read", path);
+			break;
+		}
+		if (n == 0)
+			break;
+		if ((rc = raas_buf_append(b, chunk, (size_t)n))) {
+			rc = raas_err_set(err, rc == RAAS_E_NOMEM ? RAAS_E_NOMEM : RAAS_E_STORAGE,
+			                  path, "file too large");
+			break;
+		}
+	}
+	close(fd);
+	return rc;
+}
+
+/* 1 when dir does not exist or holds nothing, 0 otherwise (a file, or a directory with
+ * entries). */
+static int dir_is_empty(const char *dir)
+{
+	struct dirent *e;
+	struct stat st;
+	int empty = 1;
+	DIR *d;
+
+	if (stat(dir, &st) != 0)
+		return errno == ENOENT;
+	if (!S_ISDIR(st.st_mode))
+		return 0;
+	d = opendir(dir);
+	if (!d)
+		return 0;
+	while ((e = readdir(d)))
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			empty = 0;
+	closedir(d);
+	return empty;
+}
+
+static raas_rc make_dir(const char *path, struct raas_err *err)
+{
+	if (mkdir(path, 0755) != 0 && errno != EEXIST)
+		return sys_error(err, "cannot create directory", path);
+	return RAAS_OK;
+}
+
+raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err)
+{
+	char path[PATH_LEN], tdir[PATH_LEN], doc[512];
+	struct raas_buf b;
+	raas_rc rc;
+	int n;
+
+	if (strlen(dir) > DIR_MAX)
+		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		                    "data directory path longer than %d bytes", DIR_MAX);
+	if (!valid_name(tenant, strlen(tenant)))
+		return raas_err_set(err, RAAS_E_INPUT, "--tenant",
+		                    "a tenant name is 1 to 128 characters A-Z a-z 0-9 . _ : -");
+	if (!dir_is_empty(dir))
+		return raas_err_set(err, RAAS_E_INPUT, dir,
+		                    "holds data already (init needs a new or empty directory)");
+	if ((rc = make_dir(dir, err)))
+		return rc;
+	pathf(path, "%s/tenants", dir);
+	pathf(tdir, "%s/tenants/t-%s", dir, tenant);
+	if ((rc = make_dir(path, err)) || (rc = make_dir(tdir, err)))
+		return rc;
+	pathf(path, "%s/log", tdir);
+	if ((rc = make_dir(path, err)) || (rc = raas_log_create(path, err)))
+		return rc;
+	pathf(path, "%s/state", tdir);
+	if ((rc = make_dir(path, err)))
+		return rc;
+	{
+		struct raas_idtable *t;
+		pathf(path, "%s/state/ids.tbl", tdir);
+		if ((rc = raas_idtable_open(path, true, &t, err)))
+			return rc;
+		rc = raas_idtable_sync(t, err);
+		raas_idtable_close(t);
+		if (rc)
+			return rc;
+	}
+	raas_buf_init(&b, 1024);
+	if ((rc = raas_buf_puts(&b, "{\"name\":")) ||
+	    (rc = raas_json_write_string(&b, tenant, strlen(tenant))) ||
+	    (rc = raas_buf_puts(&b, "}\n"))) {
+		raas_buf_free(&b);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	pathf(path, "%s/tenant.json", tdir);
+	rc = write_file(path, b.data, b.len, true, err);
+	raas_buf_free(&b);
+	if (rc)
+		return rc;
+	pathf(path, "%s/lock", dir);
+	if ((rc = write_file(path, "", 0, true, err)))
+		return rc;
+	if ((rc = sync_dir(tdir, err)))
+		return rc;
+	/* The marker comes last: a directory without it was never fully initialised. */
+	n = snprintf(doc, sizeof doc, "{\"format\":\"%s\",\"tenant\":\"%s\"}\n", FORMAT, tenant);
+	pathf(path, "%s/raas-data.json", dir);
+	if ((rc = write_file(path, doc, (size_t)n, true, err)))
+		return rc;
+	return sync_dir(dir, err);
+}
+
+/* ---- derived state: customers ---- */
+
+static raas_rc add_customer(struct raas_store *s, const char *id, size_t len, uint32_t *no)
+{
+	struct customer *c;
+	raas_rc rc;
+
+	if (s->ncustomers == UINT32_MAX)
+		return RAAS_E_STORAGE;
+	if (s->ncustomers == s->cap_customers) {
+		size_t cap = s->cap_customers ? s->cap_customers * 2 : 64;
+		struct customer *p = raas_realloc(s->customers, cap * sizeof *p);
+		if (!p)
+			return RAAS_E_NOMEM;
+		s->customers = p;
+		s->cap_customers = cap;
+	}
+	c = &s->customers[s->ncustomers];
+	c->id = raas_strndup(id, len);
+	if (!c->id)
+		return RAAS_E_NOMEM;
+	c->len = (uint32_t)len;
+	c->entries = 0;
+	c->committed_entries = 0;
+	if ((rc = raas_strmap_put(&s->customer_by_id, c->id, len, (uint32_t)s->ncustomers))) {
+		raas_free(c->id);
+		return rc;
+	}
+	*no = (uint32_t)s->ncustomers++;
+	return RAAS_OK;
+}
+
+raas_rc raas_store_customer(struct raas_store *s, const char *id, size_t len, bool create,
+                            uint32_t *no)
+{
+	if (raas_strmap_get(&s->customer_by_id, id, len, no))
+		return RAAS_OK;
+	if (!create)
+		return RAAS_E_INPUT;
+	return add_customer(s, id, len, no);
+}
+
+size_t raas_store_customer_count(const struct raas_store *s)
+{
+	return s->ncustomers;
+}
+
+const char *raas_store_customer_id(const struct raas_store *s, uint32_t no)
+{
+	return no < s->ncustomers ? s->customers[no].id : NULL;
+}
+
+uint64_t raas_store_customer_entries(const struct raas_store *s, uint32_t no)
+{
+	return no < s->ncustomers ? s->customers[no].entries : 0;
+}
+
+static raas_rc load_customers(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc;
+	char *p;
+
+	pathf(path, "%s/state/customers", s->tdir);
+	if (access(path, F_OK) != 0)
+		return RAAS_OK;
+	raas_buf_init(&b, (size_t)1 << 30);
+	if ((rc = read_file(path, &b, err)))
+		goto out;
+	for (p = b.data; p && p < b.data + b.len;) {
+		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+		char *sp, *end;
+		unsigned long long entries;
+		uint32_t no;
+		if (!nl)
+			break; /* an unfinished last line: the log replay restores it */
+		sp = memchr(p, ' ', (size_t)(nl - p));
+		entries = sp ? strtoull(p, &end, 10) : 0;
+		if (!sp || end != sp || !valid_name(sp + 1, (size_t)(nl - sp - 1))) {
+			rc = raas_err_set(err, RAAS_E_STORAGE, path, "damaged customer list");
+			goto out;
+		}
+		if ((rc = add_customer(s, sp + 1, (size_t)(nl - sp - 1), &no))) {
+			rc = raas_err_set(err, rc, path, "cannot load the customer list");
+			goto out;
+		}
+		s->customers[no].entries = entries;
+		s->customers[no].committed_entries = entries;
+		p = nl + 1;
+	}
+	s->committed_customers = s->ncustomers;
+out:
+	raas_buf_free(&b);
+	return rc;
+}
+
+static raas_rc save_customers(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	raas_buf_init(&b, (size_t)1 << 30);
+	for (size_t i = 0; i < s->ncustomers && !rc; i++)
+		rc = raas_buf_printf(&b, "%llu %s\n", (unsigned long long)s->customers[i].entries,
+		                     s->customers[i].id);
+	if (rc)
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	else {
+		pathf(path, "%s/state/customers", s->tdir);
+		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+/* ---- derived state: contracts ---- */
+
+static void free_contract(struct raas_store_contract *c)
+{
+	if (!c)
+		return;
+	raas_free(c->id);
+	raas_free(c->customer);
+	raas_free(c->effective);
+	for (uint32_t i = 0; i < c->ntypes; i++)
+		raas_free(c->types[i]);
+	raas_free(c->types);
+	raas_free(c);
+}
+
+static raas_rc name_type(struct raas_store *s, const char *customer, const char *type)
+{
+	size_t clen = strlen(customer), tlen = strlen(type);
+	char *key = raas_arena_alloc(&s->names, clen + tlen + 2);
+
+	if (!key)
+		return RAAS_E_NOMEM;
+	memcpy(key, customer, clen);
+	key[clen] = '\x1f';
+	memcpy(key + clen + 1, type, tlen);
+	key[clen + 1 + tlen] = '\0';
+	return raas_strmap_put(&s->named_types, key, clen + 1 + tlen, 1);
+}
+
+bool raas_store_type_is_named(const struct raas_store *s, const char *customer, size_t clen,
+                              const char *type, size_t tlen)
+{
+	char key[300];
+	uint32_t v;
+
+	if (clen > 128 || tlen > 128)
+		return false;
+	memcpy(key, customer, clen);
+	key[clen] = '\x1f';
+	memcpy(key + clen + 1, type, tlen);
+	return raas_strmap_get(&s->named_types, key, clen + 1 + tlen, &v);
+}
+
+/* Takes c into the list (on failure it is freed). */
+static raas_rc add_contract(struct raas_store *s, struct raas_store_contract *c)
+{
+	raas_rc rc = RAAS_OK;
+
+	if (s->ncontracts == s->cap_contracts) {
+		size_t cap = s->cap_contracts ? s->cap_contracts * 2 : 16;
+		struct raas_store_contract **p = raas_realloc(s->contracts, cap * sizeof *p);
+		if (!p) {
+			free_contract(c);
+			return RAAS_E_NOMEM;
+		}
+		s->contracts = p;
+		s->cap_contracts = cap;
+	}
+	s->contracts[s->ncontracts++] = c;
+	for (uint32_t i = 0; i < c->ntypes && !rc; i++)
+		rc = name_type(s, c->customer, c->types[i]);
+	return rc;
+}
+
+static char *json_strdup(const struct raas_json *v)
+{
+	return v && v->type == RAAS_JSON_STRING ? raas_strndup(v->u.str, v->len) : NULL;
+}
+
+/* Adds the types a contract document names to c (results[*].on, .reversed_by.on,
+ * .requires.on), each once. */
+static raas_rc collect_types(struct raas_store_contract *c, const struct raas_json *doc)
+{
+	const struct raas_json *results = raas_json_get(doc, "results");
+
+	if (!results || results->type != RAAS_JSON_ARRAY)
+		return RAAS_OK;
+	c->types = raas_calloc((size_t)results->len * 3 + 1, sizeof *c->types);
+	if (!c->types)
+		return RAAS_E_NOMEM;
+	for (uint32_t i = 0; i < results->len; i++) {
+		const struct raas_json *r = &results->u.items[i];
+		const struct raas_json *on[3] = {
+		        raas_json_get(r, "on"),
+		        raas_json_get(raas_json_get(r, "reversed_by"), "on"),
+		        raas_json_get(raas_json_get(r, "requires"), "on"),
+		};
+		for (int k = 0; k < 3; k++) {
+			bool seen = false;
+			if (!on[k] || on[k]->type != RAAS_JSON_STRING)
+				continue;
+			for (uint32_t j = 0; j < c->ntypes; j++)
+				seen = seen || !strcmp(c->types[j], on[k]->u.str);
+			if (seen)
+				continue;
+			if (!(c->types[c->ntypes] = json_strdup(on[k])))
+				return RAAS_E_NOMEM;
+			c->ntypes++;
+		}
+	}
+	return RAAS_OK;
+}
+
+/* Reads a contract leaf (docs/formats/leaves.md) into a new struct raas_store_contract. */
+static raas_rc contract_from_leaf(const struct raas_log_record *rec,
+                                  struct raas_store_contract **out, struct raas_err *err)
+{
+	struct raas_arena arena;
+	struct raas_json *leaf;
+	struct raas_store_contract *c = raas_calloc(1, sizeof *c);
+	const struct raas_json *v;
+	raas_rc rc;
+
+	if (!c)
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	raas_arena_init(&arena, 0);
+	rc = raas_json_parse(&arena, rec->leaf, rec->leaf_len, NULL, &leaf, err);
+	if (rc)
+		goto out;
+	c->id = json_strdup(raas_json_get(leaf, "id"));
+	c->customer = json_strdup(raas_json_get(leaf, "customer"));
+	c->effective = json_strdup(raas_json_get(leaf, "effective"));
+	v = raas_json_get(leaf, "version");
+	if (!c->id || !c->customer || !c->effective || !v || v->type != RAAS_JSON_NUMBER) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                  "damaged contract entry at log position %llu",
+		                  (unsigned long long)rec->pos);
+		goto out;
+	}
+	c->version = (uint32_t)strtoul(v->u.str, NULL, 10);
+	c->applied_us = rec->clock_us;
+	c->pos = rec->pos;
+	v = raas_json_get(leaf, "effective_at");
+	if (!v || v->type != RAAS_JSON_STRING ||
+	    raas_time_parse(v->u.str, v->len, &c->effective_us, err) != RAAS_OK) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                  "damaged contract entry at log position %llu",
+		                  (unsigned long long)rec->pos);
+		goto out;
+	}
+	rc = collect_types(c, raas_json_get(leaf, "document"));
+	if (rc)
+		rc = raas_err_set(err, rc, NULL, "out of memory");
+out:
+	raas_arena_free(&arena);
+	if (rc) {
+		free_contract(c);
+		return rc;
+	}
+	*out = c;
+	return RAAS_OK;
+}
+
+size_t raas_store_contract_count(const struct raas_store *s)
+{
+	return s->ncontracts;
+}
+
+const struct raas_store_contract *raas_store_contract_at(const struct raas_store *s, size_t i)
+{
+	return i < s->ncontracts ? s->contracts[i] : NULL;
+}
+
+const struct raas_store_contract *raas_store_contract_version(const struct raas_store *s,
+                                                              const char *id, uint32_t version)
+{
+	for (size_t i = 0; i < s->ncontracts; i++)
+		if (s->contracts[i]->version == version && !strcmp(s->contracts[i]->id, id))
+			return s->contracts[i];
+	return NULL;
+}
+
+const struct raas_store_contract *raas_store_contract_latest(const struct raas_store *s,
+                                                             const char *id)
+{
+	const struct raas_store_contract *best = NULL;
+
+	for (size_t i = 0; i < s->ncontracts; i++)
+		if (!strcmp(s->contracts[i]->id, id) &&
+		    (!best || s->contracts[i]->version > best->version))
+			best = s->contracts[i];
+	return best;
+}
+
+static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	raas_buf_init(&b, (size_t)1 << 30);
+	for (size_t i = 0; i < s->ncontracts && !rc; i++)
+		rc = raas_buf_printf(&b, "%llu\n", (unsigned long long)s->contracts[i]->pos);
+	if (rc)
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	else {
+		pathf(path, "%s/state/contracts", s->tdir);
+		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+static raas_rc load_contracts(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b, scratch;
+	raas_rc rc;
+
+	pathf(path, "%s/state/contracts", s->tdir);
+	if (access(path, F_OK) != 0)
+		return RAAS_OK;
+	raas_buf_init(&b, (size_t)1 << 30);
+	raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
+	if ((rc = read_file(path, &b, err)))
+		goto out;
+	for (char *p = b.data; p && p < b.data + b.len;) {
+		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p)), *end;
+		struct raas_store_contract *c;
+		struct raas_log_record rec;
+		uint64_t pos;
+		if (!nl)
+			break;
+		pos = strtoull(p, &end, 10);
+		if (end != nl) {
+			rc = raas_err_set(err, RAAS_E_STORAGE, path, "damaged contract list");
+			goto out;
+		}
+		if ((rc = raas_log_read(s->log, pos, &rec, &scratch, err)) ||
+		    (rc = contract_from_leaf(&rec, &c, err)) || (rc = add_contract(s, c)))
+			goto out;
+		p = nl + 1;
+	}
+	s->committed_contracts = s->ncontracts;
+out:
+	if (rc == RAAS_E_INPUT)
+		rc = RAAS_E_STORAGE; /* a listed record that cannot be read is damage */
+	raas_buf_free(&b);
+	raas_buf_free(&scratch);
+	return rc;
+}
+
+/* ---- recovery: replaying the log tail into the derived state ---- */
+
+struct replay {
+	struct raas_store *s;
+	struct raas_err *err;
+	struct raas_arena arena;
+	size_t records;
+};
+
+/* The customer id of a leaf: every leaf has "customer" as a string member. */
+static raas_rc leaf_customer(struct replay *r, const struct raas_log_record *rec,
+                             const struct raas_json **leaf)
+{
+	struct raas_json *doc;
+	raas_rc rc;
+
+	raas_arena_reset(&r->arena);
+	rc = raas_json_parse(&r->arena, rec->leaf, rec->leaf_len, NULL, &doc, r->err);
+	if (rc || doc->type != RAAS_JSON_OBJECT)
+		return raas_err_set(r->err, RAAS_E_STORAGE, NULL,
+		                    "damaged entry at log position %llu",
+		                    (unsigned long long)rec->pos);
+	*leaf = doc;
+	return RAAS_OK;
+}
+
+static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
+{
+	struct replay *r = ctx;
+	struct raas_store *s = r->s;
+	const struct raas_json *leaf = NULL, *cust, *id;
+	raas_rc rc;
+
+	r->records++;
+	if (rec->clock_us > s->clock)
+		s->clock = rec->clock_us;
+	if (rec->customer_no >= s->ncustomers || (rec->kind == RAAS_ENTRY_EVENT && s->writable)) {
+		uint32_t no;
+		if ((rc = leaf_customer(r, rec, &leaf)))
+			return rc;
+		cust = raas_json_get(leaf, "customer");
+		if (!cust || cust->type != RAAS_JSON_STRING)
+			return raas_err_set(r->err, RAAS_E_STORAGE, NULL,
+			                    "entry at log position %llu has no customer",
+			                    (unsigned long long)rec->pos);
+		if (rec->customer_no >= s->ncustomers) {
+			if (rec->customer_no != s->ncustomers)
+				return raas_err_set(
+				        r->err, RAAS_E_STORAGE, NULL,
+				        "log position %llu: customer number %u out of order",
+				        (unsigned long long)rec->pos, rec->customer_no);
+			if ((rc = add_customer(s, cust->u.str, cust->len, &no)))
+				return raas_err_set(r->err, rc, NULL, "out of memory");
+		}
+		if (rec->kind == RAAS_ENTRY_EVENT && s->writable) {
+			id = raas_json_get(leaf, "id");
+			if (!id || id->type != RAAS_JSON_STRING)
+				return raas_err_set(r->err, RAAS_E_STORAGE, NULL,
+				                    "event at log position %llu has no id",
+				                    (unsigned long long)rec->pos);
+			if ((rc = raas_idtable_reserve(s->ids, 1, r->err)))
+				return rc;
+			raas_idtable_insert(
+			        s->ids,
+			        raas_idtable_key(cust->u.str, cust->len, id->u.str, id->len),
+			        rec->pos);
+		}
+	}
+	{
+		struct customer *c = &s->customers[rec->customer_no];
+		if (rec->customer_seq + 1 > c->entries)
+			c->entries = c->committed_entries = rec->customer_seq + 1;
+		s->customers_dirty = true;
+	}
+	if (rec->kind == RAAS_ENTRY_CONTRACT) {
+		struct raas_store_contract *c;
+		bool known = false;
+		for (size_t i = 0; i < s->ncontracts && !known; i++)
+			known = s->contracts[i]->pos == rec->pos;
+		if (!known) {
+			if ((rc = contract_from_leaf(rec, &c, r->err)))
+				return rc;
+			if ((rc = add_contract(s, c)))
+				return raas_err_set(r->err, rc, NULL, "out of memory");
+		}
+	}
+	return RAAS_OK;
+}
+
+static void reset_derived(struct raas_store *s)
+{
+	for (size_t i = 0; i < s->ncustomers; i++)
+		raas_free(s->customers[i].id);
+	s->ncustomers = s->committed_customers = 0;
+	raas_strmap_free(&s->customer_by_id);
+	for (size_t i = 0; i < s->ncontracts; i++)
+		free_contract(s->contracts[i]);
+	s->ncontracts = s->committed_contracts = 0;
+	raas_strmap_free(&s->named_types);
+	raas_arena_reset(&s->names);
+	s->clock = RAAS_STORE_NO_CLOCK;
+}
+
+/* Brings the derived state up to the end of the log. */
+static raas_rc recover(struct raas_store *s, struct raas_err *err)
+{
+	struct replay r = {.s = s, .err = err};
+	uint64_t from;
+	raas_rc rc;
+
+	if (!raas_idtable_trusted(s->ids) && s->writable) {
+		/* Modified in an earlier boot and never synced: it may have lost pages. */
+		if ((rc = raas_idtable_reset(s->ids, err)))
+			return rc;
+	}
+	from = raas_idtable_trusted(s->ids) || s->writable ? raas_idtable_covered(s->ids) : 0;
+	if (from == 0)
+		reset_derived(s);
+	else {
+		s->clock = raas_idtable_clock(s->ids);
+		if ((rc = load_customers(s, err)) || (rc = load_contracts(s, err)))
+			return rc;
+	}
+	if (from > raas_log_end(s->log))
+		return raas_err_set(
+		        err, RAAS_E_STORAGE, s->tdir,
+		        "the log is shorter than its index (%llu < %llu bytes): the store "
+		        "is damaged",
+		        (unsigned long long)raas_log_end(s->log), (unsigned long long)from);
+	raas_arena_init(&r.arena, 0);
+	if (s->writable && (rc = raas_idtable_begin(s->ids, err)))
+		goto out;
+	rc = raas_log_scan(s->log, from, replay_record, &r, s->writable, err);
+	if (rc)
+		goto out;
+	s->committed_customers = s->ncustomers;
+	s->committed_contracts = s->ncontracts;
+	if (s->writable && (r.records || from == 0)) {
+		if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
+			goto out;
+		raas_idtable_set_clock(s->ids, s->clock);
+		raas_idtable_set_covered(s->ids, raas_log_end(s->log));
+	}
+	s->customers_dirty = false;
+out:
+	raas_arena_free(&r.arena);
+	return rc;
+}
+
+raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
+                        struct raas_err *err)
+{
+	struct raas_store *s = raas_calloc(1, sizeof *s);
+	char path[PATH_LEN];
+	struct raas_arena arena;
+	struct raas_json *marker = NULL;
+	const struct raas_json *fmt, *tenant;
+	struct raas_buf b;
+	raas_rc rc;
+
+	raas_buf_init(&b, 65536);
+	raas_arena_init(&arena, 0);
+	if (!s || !(s->dir = raas_strdup(dir))) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	s->lock_fd = -1;
+	s->writable = writable;
+	if (strlen(dir) > DIR_MAX) {
+		rc = raas_err_set(err, RAAS_E_INPUT, NULL,
+		                  "data directory path longer than %d bytes", DIR_MAX);
+		goto fail;
+	}
+	s->clock = RAAS_STORE_NO_CLOCK;
+	raas_arena_init(&s->names, 0);
+	pathf(path, "%s/raas-data.json", dir);
+	if (access(path, F_OK) != 0) {
+		rc = raas_err_set(err, RAAS_E_INPUT, dir,
+		                  "not a raas data directory (create one with: raas init %s)", dir);
+		goto fail;
+	}
+	if ((rc = read_file(path, &b, err)))
+		goto fail;
+	if (raas_json_parse(&arena, b.data, b.len, NULL, &marker, err) != RAAS_OK ||
+	    !(fmt = raas_json_get(marker, "format")) || fmt->type != RAAS_JSON_STRING ||
+	    strcmp(fmt->u.str, FORMAT) || !(tenant = raas_json_get(marker, "tenant")) ||
+	    tenant->type != RAAS_JSON_STRING || !valid_name(tenant->u.str, tenant->len)) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, path, "not a %s data directory marker",
+		                  FORMAT);
+		goto fail;
+	}
+	if (!(s->tenant = raas_strdup(tenant->u.str))) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto fail;
+	}
+	pathf(s->tdir, "%s/tenants/t-%s", dir, s->tenant);
+
+	pathf(path, "%s/lock", dir);
+	s->lock_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (s->lock_fd < 0 || flock(s->lock_fd, writable ? LOCK_EX : LOCK_SH) != 0) {
+		rc = sys_error(err, "cannot lock the data directory", path);
+		goto fail;
+	}
+	pathf(path, "%s/log", s->tdir);
+	if ((rc = raas_log_open(path, writable, &s->log, err)))
+		goto fail;
+	pathf(path, "%s/state/ids.tbl", s->tdir);
+	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
+		goto fail;
+	if ((rc = recover(s, err)))
+		goto fail;
+	raas_buf_free(&b);
+	raas_arena_free(&arena);
+	*out = s;
+	return RAAS_OK;
+fail:
+	raas_buf_free(&b);
+	raas_arena_free(&arena);
+	raas_store_close(s);
+	return rc;
+}
+
+void raas_store_close(struct raas_store *s)
+{
+	if (!s)
+		return;
+	reset_derived(s);
+	raas_free(s->customers);
+	raas_free(s->contracts);
+	raas_arena_free(&s->names);
+	raas_free(s->pending);
+	raas_log_close(s->log);
+	raas_idtable_close(s->ids);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	raas_free(s->tenant);
+	raas_free(s->dir);
+	raas_free(s);
+}
+
+const char *raas_store_tenant(const struct raas_store *s)
+{
+	return s->tenant;
+}
+
+int64_t raas_store_clock(const struct raas_store *s)
+{
+	return s->clock;
+}
+
+raas_rc raas_store_check_clock(const struct raas_store *s, int64_t now, struct raas_err *err)
+{
+	char a[RAAS_TIME_FORMAT_MAX], b[RAAS_TIME_FORMAT_MAX];
+
+	if (s->clock == RAAS_STORE_NO_CLOCK || now >= s->clock)
+		return RAAS_OK;
+	raas_time_format(now, 0, a);
+	raas_time_format(s->clock, 0, b);
+	return raas_err_set(err, RAAS_E_INPUT, "--now",
+	                    "%s is before the data directory's clock %s (a data directory's clock "
+	                    "never goes backwards)",
+	                    a, b);
+}
+
+raas_rc raas_store_read(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
+                        struct raas_buf *scratch, struct raas_err *err)
+{
+	raas_rc rc = raas_log_read(s->log, pos, rec, scratch, err);
+
+	return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
+}
+
+/* ---- writing ---- */
+
+size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                             size_t max)
+{
+	return raas_idtable_find(s->ids, key, positions, max);
+}
+
+raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,
+                             int64_t clock_us, const char *leaf, size_t len, struct raas_err *err)
+{
+	struct customer *c = &s->customers[customer_no];
+	uint64_t pos;
+	raas_rc rc;
+
+	if (s->npending == s->cap_pending) {
+		size_t cap = s->cap_pending ? s->cap_pending * 2 : 1024;
+		struct pending_event *p = raas_realloc(s->pending, cap * sizeof *p);
+		if (!p)
+			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		s->pending = p;
+		s->cap_pending = cap;
+	}
+	rc = raas_log_add(s->log, RAAS_ENTRY_EVENT, customer_no, c->entries, clock_us, leaf, len,
+	                  &pos);
+	if (rc)
+		return raas_err_set(err, rc, NULL, "cannot add to the log batch");
+	c->entries++;
+	s->pending[s->npending].key = key;
+	s->pending[s->npending].pos = pos;
+	s->npending++;
+	return RAAS_OK;
+}
+
+raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
+                                const struct raas_store_contract *meta, const char *leaf,
+                                size_t len, struct raas_err *err)
+{
+	struct customer *cust = &s->customers[customer_no];
+	struct raas_store_contract *c = raas_calloc(1, sizeof *c);
+	raas_rc rc;
+
+	if (!c || !(c->id = raas_strdup(meta->id)) ||
+	    !(c->customer = raas_strdup(meta->customer)) ||
+	    !(c->effective = raas_strdup(meta->effective)) ||
+	    !(c->types = raas_calloc(meta->ntypes + 1, sizeof *c->types))) {
+		free_contract(c);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	c->version = meta->version;
+	c->effective_us = meta->effective_us;
+	c->applied_us = meta->applied_us;
+	for (uint32_t i = 0; i < meta->ntypes; i++) {
+		if (!(c->types[i] = raas_strdup(meta->types[i]))) {
+			free_contract(c);
+			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		}
+		c->ntypes++;
+	}
+	rc = raas_log_add(s->log, RAAS_ENTRY_CONTRACT, customer_no, cust->entries, meta->applied_us,
+	                  leaf, len, &c->pos);
+	if (rc) {
+		free_contract(c);
+		return raas_err_set(err, rc, NULL, "cannot add to the log batch");
+	}
+	cust->entries++;
+	if ((rc = add_contract(s, c)))
+		return raas_err_set(err, rc, NULL, "out of memory");
+	return RAAS_OK;
+}
+
+size_t raas_store_pending(const struct raas_store *s)
+{
+	return s->npending + (s->ncontracts - s->committed_contracts);
+}
+
+void raas_store_discard(struct raas_store *s)
+{
+	raas_log_discard(s->log);
+	s->npending = 0;
+	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
+		free_contract(s->contracts[i]);
+	s->ncontracts = s->committed_contracts;
+	/* Types named by discarded versions stay in named_types: rebuild that map. */
+	raas_strmap_free(&s->named_types);
+	raas_arena_reset(&s->names);
+	for (size_t i = 0; i < s->ncontracts; i++)
+		for (uint32_t t = 0; t < s->contracts[i]->ntypes; t++)
+			if (name_type(s, s->contracts[i]->customer, s->contracts[i]->types[t]))
+				break;
+	for (size_t i = s->committed_customers; i < s->ncustomers; i++)
+		raas_free(s->customers[i].id);
+	s->ncustomers = s->committed_customers;
+	raas_strmap_free(&s->customer_by_id);
+	for (size_t i = 0; i < s->ncustomers; i++) {
+		s->customers[i].entries = s->customers[i].committed_entries;
+		if (raas_strmap_put(&s->customer_by_id, s->customers[i].id, s->customers[i].len,
+		                    (uint32_t)i))
+			break;
+	}
+}
+
+raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err)
+{
+	bool new_customers = s->ncustomers > s->committed_customers;
+	bool new_contracts = s->ncontracts > s->committed_contracts;
+	bool any = raas_log_pending(s->log) > 0;
+	raas_rc rc;
+
+	if (!s->writable)
+		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
+	if (any && (rc = raas_log_commit(s->log, err))) {
+		raas_store_discard(s);
+		return rc;
+	}
+	/* Durable from here on; the derived state follows (a crash now is repaired by the
+	 * replay of the next open). */
+	if ((rc = raas_idtable_reserve(s->ids, s->npending, err)))
+		return rc;
+	for (size_t i = 0; i < s->npending; i++)
+		raas_idtable_insert(s->ids, s->pending[i].key, s->pending[i].pos);
+	s->npending = 0;
+	for (size_t i = 0; i < s->ncustomers; i++)
+		s->customers[i].committed_entries = s->customers[i].entries;
+	s->committed_customers = s->ncustomers;
+	s->committed_contracts = s->ncontracts;
+	if ((any || new_customers) && (rc = save_customers(s, err)))
+		return rc;
+	if (new_contracts && (rc = save_contracts(s, err)))
+		return rc;
+	if (clock_us > s->clock)
+		s->clock = clock_us;
+	raas_idtable_set_clock(s->ids, s->clock);
+	raas_idtable_set_covered(s->ids, raas_log_end(s->log));
+	return RAAS_OK;
+}

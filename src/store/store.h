@@ -1,0 +1,112 @@
+/* store.h — the embedded store: one data directory, many tenants, per-customer logs.
+ *
+ * The tenant's log (log.h) is the source of truth; everything else in the directory is
+ * derived state that can be rebuilt from it (docs/internals/store.md): the id index
+ * (idtable.h), the customers with the length of their logs, the contract versions, and the
+ * recorded clock. A writer appends a batch of entries, commits it (one fdatasync), then
+ * updates the derived state; opening the store replays the log tail the derived state has
+ * not seen, so a crash at any instant loses nothing acknowledged and leaves both consistent.
+ * One writer at a time (an exclusive lock on the directory); readers take a shared lock.
+ */
+#ifndef RAAS_STORE_STORE_H
+#define RAAS_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "raas/error.h"
+#include "store/log.h"
+
+#define RAAS_STORE_NO_CLOCK INT64_MIN
+
+/* One contract version as stored (the document itself is in the log at pos). */
+struct raas_store_contract {
+	char *id;
+	uint32_t version;
+	char *customer;
+	char *effective;      /* YYYY-MM-DD: the start of its effective period, in its zone */
+	int64_t effective_us; /* that instant */
+	int64_t applied_us;   /* the clock it was applied at */
+	uint64_t pos;         /* its log record */
+	char **types;         /* event types the version names (on, reversed_by.on, requires.on) */
+	uint32_t ntypes;
+};
+
+struct raas_store;
+
+/* Creates a data directory for one tenant (name: 1–128 bytes of A-Z a-z 0-9 . _ : -). The
+ * directory may exist if it is empty. RAAS_E_INPUT when it holds data already. */
+RAAS_WUR raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err);
+
+/* Opens the data directory's tenant for reading or writing (a writer waits for the
+ * exclusive lock). RAAS_E_INPUT when dir is not a data directory. *out is new (free with
+ * raas_store_close). */
+RAAS_WUR raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
+                                 struct raas_err *err);
+/* Takes s (NULL is fine); an uncommitted batch is dropped. */
+void raas_store_close(struct raas_store *s);
+
+const char *raas_store_tenant(const struct raas_store *s);
+/* The recorded clock (RAAS_STORE_NO_CLOCK before the first write). */
+int64_t raas_store_clock(const struct raas_store *s);
+/* RAAS_E_INPUT (path "--now") when now is before the recorded clock: clocks never go back. */
+RAAS_WUR raas_rc raas_store_check_clock(const struct raas_store *s, int64_t now,
+                                        struct raas_err *err);
+
+/* ---- customers ---- */
+
+/* The number of customer id (len bytes); with create, a customer not seen before gets the
+ * next number (made permanent by the next commit). RAAS_E_INPUT when unknown and !create. */
+RAAS_WUR raas_rc raas_store_customer(struct raas_store *s, const char *id, size_t len, bool create,
+                                     uint32_t *no);
+size_t raas_store_customer_count(const struct raas_store *s);
+const char *raas_store_customer_id(const struct raas_store *s, uint32_t no);
+/* Entries in the customer's log, committed and pending. */
+uint64_t raas_store_customer_entries(const struct raas_store *s, uint32_t no);
+
+/* ---- contracts ---- */
+
+size_t raas_store_contract_count(const struct raas_store *s);
+/* Versions in the order applied. */
+const struct raas_store_contract *raas_store_contract_at(const struct raas_store *s, size_t i);
+/* The newest version of contract id, or NULL. */
+const struct raas_store_contract *raas_store_contract_latest(const struct raas_store *s,
+                                                             const char *id);
+/* Version `version` of contract id, or NULL. */
+const struct raas_store_contract *raas_store_contract_version(const struct raas_store *s,
+                                                              const char *id, uint32_t version);
+/* True when some version of some contract of the customer names the event type. */
+bool raas_store_type_is_named(const struct raas_store *s, const char *customer, size_t clen,
+                              const char *type, size_t tlen);
+
+/* ---- reading entries ---- */
+
+/* Reads the record at pos (its leaf in scratch). */
+RAAS_WUR raas_rc raas_store_read(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
+                                 struct raas_buf *scratch, struct raas_err *err);
+
+/* ---- writing: add entries to a batch, then commit ---- */
+
+/* Writes up to max log positions of stored events with this (customer, id) key into
+ * positions and returns how many there are (raas_idtable_key; verify by reading). */
+size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                             size_t max);
+/* Adds an event (its leaf bytes) of customer no, received at clock, to the batch. */
+RAAS_WUR raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,
+                                      int64_t clock_us, const char *leaf, size_t len,
+                                      struct raas_err *err);
+/* Adds a contract version to the batch; meta is copied (its pos is filled in). */
+RAAS_WUR raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
+                                         const struct raas_store_contract *meta, const char *leaf,
+                                         size_t len, struct raas_err *err);
+/* Number of entries in the batch. */
+size_t raas_store_pending(const struct raas_store *s);
+/* Makes the batch durable, updates the derived state and records clock (which may be the
+ * only change). On failure nothing of the batch remains and RAAS_E_STORAGE says why. */
+RAAS_WUR raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err);
+/* Drops the batch. */
+void raas_store_discard(struct raas_store *s);
+
+#endif
