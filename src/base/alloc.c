@@ -4,13 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static long fail_at; /* 0: never fail; else fail when attempts reaches it */
-static long attempts;
+/* Atomic: the ingest path allocates from two threads. */
+static _Atomic long fail_at; /* 0: never fail; else fail when attempts reaches it */
+static _Atomic long attempts;
 
 static int should_fail(void)
 {
-	attempts++;
-	return fail_at > 0 && attempts == fail_at;
+	long n = ++attempts;
+	long f = fail_at;
+
+	return f > 0 && n == f;
 }
 
 void raas_alloc_fail_at(long n)

@@ -767,7 +767,29 @@ out:
 
 /* ---- the document ---- */
 
-static const char *const top_fields[] = {
+/* The top-level fields, in the order of contracts.md; top_fields[f] names field f. */
+enum top_field {
+	F_ID,
+	F_CUSTOMER,
+	F_CURRENCY,
+	F_CURRENCY_EXPONENT,
+	F_TIMEZONE,
+	F_PERIOD,
+	F_START,
+	F_END,
+	F_LOCK_AFTER,
+	F_CORRECTIONS_WITHIN,
+	F_DISPUTE_WITHIN,
+	F_RESOLVE_WITHIN,
+	F_DISPUTE_DEFAULT,
+	F_RESULTS,
+	F_FEES,
+	F_MINIMUM,
+	F_CAP,
+	F_UNKNOWN, /* also the number of known fields */
+};
+
+static const char *const top_fields[F_UNKNOWN + 1] = {
         "id",
         "customer",
         "currency",
@@ -869,7 +891,7 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 {
 	struct raas_contract *c = x->c;
 	struct peek p;
-	bool seen[17] = {false};
+	bool seen[F_UNKNOWN] = {false};
 	int table_exponent = -1;
 	char q[QUOTE_BUF], buf[32];
 
@@ -877,29 +899,29 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 	for (uint32_t k = 0; k < doc->len && !x->nomem; k++) {
 		const struct raas_json_member *mem = &doc->u.members[k];
 		const struct raas_json *v = &mem->value;
-		size_t f;
+		enum top_field f;
 
-		for (f = 0; top_fields[f]; f++)
+		for (f = F_ID; f < F_UNKNOWN; f++)
 			if (key_is(mem, top_fields[f]))
 				break;
-		if (top_fields[f])
+		if (f < F_UNKNOWN)
 			seen[f] = true;
 		switch (f) {
-		case 0:
+		case F_ID:
 			if (read_token(x, v, "id", CS_TEXT, TEXT_MAX))
 				c->id = v->u.str;
 			break;
-		case 1:
+		case F_CUSTOMER:
 			if (read_token(x, v, "customer", CS_TEXT, TEXT_MAX))
 				c->customer = v->u.str;
 			break;
-		case 2:
+		case F_CURRENCY:
 			read_currency(x, v, &p, &table_exponent);
 			break;
-		case 3:
+		case F_CURRENCY_EXPONENT:
 			read_exponent(x, v, "currency_exponent", &c->exponent);
 			break;
-		case 4:
+		case F_TIMEZONE:
 			if (v->type != RAAS_JSON_STRING) {
 				report(x, "timezone",
 				       "must be a string \"Z\" or \"+HH:MM\" / \"-HH:MM\", not %s",
@@ -911,7 +933,7 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 					       err.message);
 			}
 			break;
-		case 5:
+		case F_PERIOD:
 			if (v->type != RAAS_JSON_STRING) {
 				report(x, "period",
 				       "must be a string \"week\", \"month\", \"quarter\" or "
@@ -924,10 +946,10 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 					report(x, "period", "\"%s\": %s", quote(q, v), err.message);
 			}
 			break;
-		case 6:
+		case F_START:
 			read_date(x, v, "start", &c->start_day);
 			break;
-		case 7:
+		case F_END:
 			if (!read_date(x, v, "end", &c->end_day))
 				break;
 			c->has_end = true;
@@ -940,22 +962,22 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 				       (long long)y, mo, d);
 			}
 			break;
-		case 8:
+		case F_LOCK_AFTER:
 			read_duration(x, v, "lock_after", &c->lock_after_us);
 			break;
-		case 9:
+		case F_CORRECTIONS_WITHIN:
 			if (read_duration(x, v, "corrections_within", &c->corrections_within_us) &&
 			    c->corrections_within_us < p.lock_after_us)
 				report(x, "corrections_within", "must be at least lock_after (%s)",
 				       format_duration(p.lock_after_us, buf));
 			break;
-		case 10:
+		case F_DISPUTE_WITHIN:
 			read_duration(x, v, "dispute_within", &c->dispute_within_us);
 			break;
-		case 11:
+		case F_RESOLVE_WITHIN:
 			read_duration(x, v, "resolve_within", &c->resolve_within_us);
 			break;
-		case 12:
+		case F_DISPUTE_DEFAULT:
 			if (string_is(v, "voided"))
 				c->dispute_default = RAAS_DISPUTE_VOIDED;
 			else if (string_is(v, "upheld"))
@@ -968,44 +990,44 @@ static void read_document(struct ctx *x, const struct raas_json *doc)
 				       "must be a string \"voided\" or \"upheld\", not %s",
 				       type_name(v));
 			break;
-		case 13:
+		case F_RESULTS:
 			read_results(x, v);
 			break;
-		case 14:
+		case F_FEES:
 			read_fees(x, v);
 			break;
-		case 15:
+		case F_MINIMUM:
 			c->has_minimum = read_amount(x, v, "minimum", &c->minimum);
 			break;
-		case 16:
+		case F_CAP:
 			c->has_cap = read_amount(x, v, "cap", &c->cap);
 			if (c->has_cap && p.minimum_ok && raas_dec_cmp(c->cap, p.minimum) < 0)
 				report(x, "cap", "must be at least minimum (\"%s\")",
 				       quote(q, p.minimum_v));
 			break;
-		default:
+		case F_UNKNOWN:
 			unknown_field(x, "", mem, top_fields);
 			break;
 		}
 	}
 	if (x->nomem)
 		return;
-	if (!seen[0])
+	if (!seen[F_ID])
 		report(x, "id",
 		       "required: the contract's id (1 to 128 bytes of A-Z a-z 0-9 . _ : -)");
-	if (!seen[1])
+	if (!seen[F_CUSTOMER])
 		report(x, "customer", "required: the customer id its events carry");
-	if (!seen[2])
+	if (!seen[F_CURRENCY])
 		report(x, "currency", "required: an ISO 4217 code such as \"USD\"");
-	if (!seen[5])
+	if (!seen[F_PERIOD])
 		report(x, "period", "required: \"week\", \"month\", \"quarter\" or \"year\"");
-	if (!seen[6])
+	if (!seen[F_START])
 		report(x, "start", "required: the first day of the contract, \"YYYY-MM-DD\"");
-	if (!seen[9] && p.lock_after_us > DEFAULT_CORRECTIONS_US)
+	if (!seen[F_CORRECTIONS_WITHIN] && p.lock_after_us > DEFAULT_CORRECTIONS_US)
 		report(x, "corrections_within",
 		       "must be at least lock_after (%s); it is 90d when absent, so set it",
 		       format_duration(p.lock_after_us, buf));
-	if (!seen[13])
+	if (!seen[F_RESULTS])
 		report(x, "results", "required: a list of 1 to 64 result definitions");
 	c->exponent = p.exponent_ok ? p.exponent : table_exponent;
 }

@@ -252,7 +252,7 @@ static void parse_tiers(const struct raas_json *doc, const char *prefix, struct 
 raas_rc raas_price_parse(const struct raas_json *doc, const char *prefix, struct raas_price *out,
                          struct raas_problems *problems)
 {
-	size_t before = problems->count;
+	size_t before = raas_problems_total(problems);
 	const struct raas_json *model, *measure;
 	char path[PATH_MAX_LEN];
 	int model_known = 0;
@@ -363,7 +363,7 @@ raas_rc raas_price_parse(const struct raas_json *doc, const char *prefix, struct
 out:
 	if (problems->out_of_memory)
 		return RAAS_E_NOMEM;
-	return problems->count > before ? RAAS_E_INPUT : RAAS_OK;
+	return raas_problems_total(problems) > before ? RAAS_E_INPUT : RAAS_OK;
 }
 
 /* min(a, b) */

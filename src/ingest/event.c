@@ -320,7 +320,11 @@ static raas_rc check_member(const struct raas_json_member *m, enum field f, stru
 }
 
 /* One loop over the members in document order: the first problem decides the message, but
- * the loop goes on far enough to find a string `id` for the report. */
+ * the loop goes on far enough to find a string `id` for the report (and a line that is not
+ * JSON is scanned for one by recover_id). Details the header leaves open: a zero field in
+ * limits means its default; a trailing '\r' is not counted against max_bytes; max_depth
+ * counts the event object as level 1, so properties may nest max_depth - 1 levels including
+ * itself; errors never carry line/column, raas_err_format(err) is the report's string. */
 raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
                          const struct raas_event_limits *limits, struct raas_event *out,
                          const char **id_out, struct raas_err *err)
@@ -337,6 +341,8 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 
 	if (!err)
 		err = &local;
+	if (!text)
+		text = ""; /* len is 0 then */
 	memset(out, 0, sizeof *out);
 	memset(&ev, 0, sizeof ev);
 	if (id_out)
@@ -667,7 +673,7 @@ raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *leaf, size_t
 	}
 	if (root->len != 7)
 		return raas_err_set(err, RAAS_E_INPUT, NULL,
-		                    "an event leaf has no member after \"properties\"");
+		                    "unexpected member after \"properties\" (an event leaf has 7)");
 	if (m[0].value.type != RAAS_JSON_STRING || m[0].value.len != 5 ||
 	    memcmp(m[0].value.u.str, "event", 5) != 0)
 		return raas_err_set(err, RAAS_E_INPUT, "kind", "must be \"event\"");

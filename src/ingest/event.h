@@ -41,7 +41,7 @@ struct raas_event {
  * RAAS_E_INPUT (RAAS_E_NOMEM when out of memory) with err->path the field ("time",
  * "properties.x", "" for the whole line) and a message a person can act on ("time: not an
  * RFC 3339 timestamp", "source: unknown field", "properties.x: number out of range",
- * "line longer than 65536 bytes"); *id_out is then the event's id when the text had a
+ * "event longer than 65536 bytes"); *id_out is then the event's id when the text had a
  * string `id` that could be read (for the report), else NULL. Does not check the 24-hour
  * rule (that needs the received time: raas_event_check_clock). */
 RAAS_WUR raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,

@@ -4,6 +4,8 @@
 #include "ingest/ingest.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,14 @@ struct problems {
 	size_t count, cap;
 };
 
+/* Leaf bytes of a batch's events, by key, to compare repeats within a batch. */
+struct batch {
+	struct raas_buf leaves;
+	size_t *offsets; /* start of each leaf in leaves; one more at the end */
+	size_t count, cap;
+	struct raas_u64map keys; /* key → index in the batch */
+};
+
 struct raas_ingest {
 	struct raas_store *store;
 	struct raas_ingest_options opt;
@@ -36,11 +46,11 @@ struct raas_ingest {
 	struct raas_buf leaf;    /* leaf bytes of the event being accepted */
 	struct raas_buf scratch; /* a log record read back */
 
-	/* The pending batch: leaf bytes of its events, to compare in-batch repeats. */
-	struct raas_buf batch_leaves;
-	size_t *batch_offsets; /* start of each pending leaf in batch_leaves; one more at end */
-	size_t batch_count, batch_cap;
-	struct raas_u64map batch_keys; /* key → index in the batch */
+	/* The batch being filled and the one being made durable in the background (group
+	 * commit): their events are not in the store's id index yet, so repeats are compared
+	 * against their leaf bytes here. */
+	struct batch batches[2];
+	struct batch *cur, *flight;
 
 	uint64_t accepted, duplicates, committed;
 	struct problems rejected, conflicts;
@@ -74,7 +84,10 @@ raas_rc raas_ingest_begin(struct raas_store *s, const struct raas_ingest_options
 	raas_arena_init(&in->check, 0);
 	raas_buf_init(&in->leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	raas_buf_init(&in->scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
-	raas_buf_init(&in->batch_leaves, (size_t)16 << 30);
+	for (int i = 0; i < 2; i++)
+		raas_buf_init(&in->batches[i].leaves, (size_t)16 << 30);
+	in->cur = &in->batches[0];
+	in->flight = &in->batches[1];
 	*out = in;
 	return RAAS_OK;
 }
@@ -88,9 +101,11 @@ void raas_ingest_free(struct raas_ingest *in)
 	raas_arena_free(&in->check);
 	raas_buf_free(&in->leaf);
 	raas_buf_free(&in->scratch);
-	raas_buf_free(&in->batch_leaves);
-	raas_free(in->batch_offsets);
-	raas_u64map_free(&in->batch_keys);
+	for (int i = 0; i < 2; i++) {
+		raas_buf_free(&in->batches[i].leaves);
+		raas_free(in->batches[i].offsets);
+		raas_u64map_free(&in->batches[i].keys);
+	}
 	for (int k = 0; k < 2; k++) {
 		struct problems *p = k ? &in->conflicts : &in->rejected;
 		for (size_t i = 0; i < p->count; i++) {
@@ -207,12 +222,15 @@ static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t 
 	int r;
 
 	*rc = RAAS_OK;
-	n = raas_u64map_get(&in->batch_keys, key, idx, MAX_MATCHES);
-	for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
-		size_t from = in->batch_offsets[idx[i]], to = in->batch_offsets[idx[i] + 1];
-		r = compare_leaf(in, ev, in->batch_leaves.data + from, to - from, err, rc);
-		if (r || *rc)
-			return r;
+	for (int b = 0; b < 2; b++) {
+		const struct batch *batch = b ? in->flight : in->cur;
+		n = raas_u64map_get(&batch->keys, key, idx, MAX_MATCHES);
+		for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
+			size_t from = batch->offsets[idx[i]], to = batch->offsets[idx[i] + 1];
+			r = compare_leaf(in, ev, batch->leaves.data + from, to - from, err, rc);
+			if (r || *rc)
+				return r;
+		}
 	}
 	n = raas_store_find_event(in->store, key, pos, MAX_MATCHES);
 	for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
@@ -226,42 +244,87 @@ static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t 
 	return 0;
 }
 
+static void batch_clear(struct batch *b)
+{
+	raas_buf_reset(&b->leaves);
+	b->count = 0;
+	raas_u64map_clear(&b->keys);
+}
+
+/* Hands the current batch to the store's group commit; the previous one (completed by
+ * raas_store_commit_begin) is now in the store's index. */
 static raas_rc commit_batch(struct raas_ingest *in, struct raas_err *err)
 {
-	raas_rc rc = raas_store_commit(in->store, in->opt.now_us, err);
+	struct batch *done = in->flight;
+	raas_rc rc = raas_store_commit_begin(in->store, in->opt.now_us, err);
 
 	if (rc)
 		return rc;
-	in->committed = in->accepted;
-	raas_buf_reset(&in->batch_leaves);
-	in->batch_count = 0;
-	raas_u64map_clear(&in->batch_keys);
+	in->flight = in->cur;
+	in->cur = done;
+	batch_clear(in->cur);
 	return RAAS_OK;
 }
 
-raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const char *text, size_t len,
-                          struct raas_err *err)
+/* One event after the parallel stage: parsed and checked, or rejected with a reason. */
+struct parsed {
+	uint64_t where;
+	bool ok;
+	struct raas_event ev; /* when ok */
+	uint64_t key;         /* when ok */
+	size_t leaf_off;      /* when ok: its leaf bytes in the worker's buffer */
+	size_t leaf_len;
+	const char *id;      /* when rejected: the id if one could be read, else NULL */
+	const char *path;    /* when rejected */
+	const char *message; /* when rejected */
+	int worker;
+};
+
+/* The parallel stage: everything about an event that does not depend on other events.
+ * Strings of *p live in arena; the leaf is appended to leaves. Only NOMEM is returned. */
+static raas_rc parse_one(struct raas_arena *arena, struct raas_buf *leaves,
+                         const struct raas_ingest_options *opt, uint64_t where, const char *text,
+                         size_t len, struct parsed *p)
 {
-	struct raas_event ev;
 	struct raas_err problem;
-	const char *id = NULL;
+	raas_rc rc;
+
+	p->where = where;
+	p->ok = false;
+	p->id = NULL;
+	raas_err_clear(&problem);
+	rc = raas_event_parse(arena, text, len, &opt->limits, &p->ev, &p->id, &problem);
+	if (rc == RAAS_E_NOMEM)
+		return rc;
+	if (rc == RAAS_OK)
+		rc = raas_event_check_clock(&p->ev, opt->now_us, &problem);
+	if (rc) {
+		p->path = raas_arena_strndup(arena, problem.path, strlen(problem.path));
+		p->message = raas_arena_strndup(arena, problem.message, strlen(problem.message));
+		return p->path && p->message ? RAAS_OK : RAAS_E_NOMEM;
+	}
+	p->key = raas_idtable_key(p->ev.customer, p->ev.customer_len, p->ev.id, p->ev.id_len);
+	p->leaf_off = leaves->len;
+	if (raas_event_write_leaf(leaves, &p->ev, opt->now_us))
+		return RAAS_E_NOMEM; /* the only way a leaf cannot be written */
+	p->leaf_len = leaves->len - p->leaf_off;
+	p->ok = true;
+	return RAAS_OK;
+}
+
+/* The sequential stage, in input order: idempotency, then the batch. */
+static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, const char *leaf,
+                             struct raas_err *err)
+{
+	const struct raas_event *ev = &p->ev;
+	struct batch *b = in->cur;
 	uint32_t customer_no;
-	uint64_t key;
 	raas_rc rc;
 	int found;
 
-	raas_err_clear(&problem);
-	raas_arena_reset(&in->line);
-	rc = raas_event_parse(&in->line, text, len, &in->opt.limits, &ev, &id, &problem);
-	if (rc == RAAS_E_NOMEM)
-		return oom(err);
-	if (rc == RAAS_OK)
-		rc = raas_event_check_clock(&ev, in->opt.now_us, &problem);
-	if (rc)
-		return add_problem(&in->rejected, where, id, problem.path, problem.message, err);
-
-	key = raas_idtable_key(ev.customer, ev.customer_len, ev.id, ev.id_len);
-	found = lookup(in, &ev, key, err, &rc);
+	if (!p->ok)
+		return add_problem(&in->rejected, p->where, p->id, p->path, p->message, err);
+	found = lookup(in, ev, p->key, err, &rc);
 	if (rc)
 		return rc;
 	if (found == 1) {
@@ -270,39 +333,49 @@ raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const char *te
 	}
 	if (found == 2)
 		return add_problem(
-		        &in->conflicts, where, ev.id, NULL,
+		        &in->conflicts, p->where, ev->id, NULL,
 		        "id already used with different content (the stored event is kept)", err);
-
-	if ((rc = raas_store_customer(in->store, ev.customer, ev.customer_len, true, &customer_no)))
+	if ((rc = raas_store_customer(in->store, ev->customer, ev->customer_len, true,
+	                              &customer_no)))
 		return raas_err_set(err, rc, NULL, "cannot register customer");
-	raas_buf_reset(&in->leaf);
-	if ((rc = raas_event_write_leaf(&in->leaf, &ev, in->opt.now_us)))
-		return raas_err_set(err, rc == RAAS_E_NOMEM ? RAAS_E_NOMEM : RAAS_E_STORAGE, NULL,
-		                    "cannot write the event's leaf");
-	if ((rc = raas_store_add_event(in->store, customer_no, key, in->opt.now_us, in->leaf.data,
-	                               in->leaf.len, err)))
+	if ((rc = raas_store_add_event(in->store, customer_no, p->key, in->opt.now_us, leaf,
+	                               p->leaf_len, err)))
 		return rc;
 	/* Remember it for repeats later in the same batch. */
-	if (in->batch_count + 2 > in->batch_cap) {
-		size_t cap = in->batch_cap ? in->batch_cap * 2 : 1024;
-		size_t *o = raas_realloc(in->batch_offsets, cap * sizeof *o);
+	if (b->count + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		size_t *o = raas_realloc(b->offsets, cap * sizeof *o);
 		if (!o)
 			return oom(err);
-		in->batch_offsets = o;
-		in->batch_cap = cap;
+		b->offsets = o;
+		b->cap = cap;
 	}
-	in->batch_offsets[in->batch_count] = in->batch_leaves.len;
-	if (raas_buf_append(&in->batch_leaves, in->leaf.data, in->leaf.len) ||
-	    raas_u64map_add(&in->batch_keys, key, (uint32_t)in->batch_count))
+	b->offsets[b->count] = b->leaves.len;
+	if (raas_buf_append(&b->leaves, leaf, p->leaf_len) ||
+	    raas_u64map_add(&b->keys, p->key, (uint32_t)b->count))
 		return oom(err);
-	in->batch_count++;
-	in->batch_offsets[in->batch_count] = in->batch_leaves.len;
+	b->count++;
+	b->offsets[b->count] = b->leaves.len;
 	in->accepted++;
-	if ((rc = note_unmatched(in, &ev, err)))
+	if ((rc = note_unmatched(in, ev, err)))
 		return rc;
-	if (!in->opt.atomic && in->batch_count >= in->opt.batch_size)
+	if (!in->opt.atomic && b->count >= in->opt.batch_size)
 		return commit_batch(in, err);
 	return RAAS_OK;
+}
+
+raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const char *text, size_t len,
+                          struct raas_err *err)
+{
+	struct parsed p;
+	raas_rc rc;
+
+	raas_arena_reset(&in->line);
+	raas_buf_reset(&in->leaf);
+	rc = parse_one(&in->line, &in->leaf, &in->opt, where, text, len, &p);
+	if (rc)
+		return oom(err);
+	return accept_parsed(in, &p, in->leaf.data + (p.ok ? p.leaf_off : 0), err);
 }
 
 static int blank(const char *s, size_t len)
@@ -313,71 +386,312 @@ static int blank(const char *s, size_t len)
 	return 1;
 }
 
+/* ---- reading a file: two threads parse, the main thread accepts in order ----
+ *
+ * The input is read in chunks; the complete lines of a chunk form a window. Both threads
+ * parse the lines of a window (claiming blocks of lines through an atomic counter); then
+ * the main thread runs the sequential stage over the window while the helper thread already
+ * parses the next one. Each window has its own input buffer, arenas and leaf buffers, so
+ * the two windows in flight never share memory.
+ */
+
+#define CLAIM 64 /* lines claimed at a time */
+#define WORKERS 2
+
+struct window {
+	char *buf; /* the chunk: complete lines only */
+	size_t cap;
+	size_t len;
+	const char **text; /* per line */
+	size_t *tlen;
+	uint64_t *where;
+	struct parsed *res;
+	size_t n, cap_lines;
+	_Atomic size_t next; /* next line to claim */
+	_Atomic size_t done; /* lines parsed */
+	_Atomic int failed;  /* a worker ran out of memory */
+	struct raas_arena arena[WORKERS];
+	struct raas_buf leaves[WORKERS];
+};
+
+struct pipeline {
+	const struct raas_ingest_options *opt;
+	struct window win[2];
+	pthread_t helper;
+	bool helper_started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct window *published; /* the window the helper should work on, or NULL */
+	bool quit;
+};
+
+/* Parses unclaimed lines of w as worker `worker` until none are left. */
+static void work_on(const struct raas_ingest_options *opt, struct window *w, int worker)
+{
+	for (;;) {
+		size_t from = atomic_fetch_add(&w->next, CLAIM), to;
+		if (from >= w->n)
+			return;
+		to = from + CLAIM < w->n ? from + CLAIM : w->n;
+		for (size_t i = from; i < to; i++) {
+			struct parsed *p = &w->res[i];
+			if (parse_one(&w->arena[worker], &w->leaves[worker], opt, w->where[i],
+			              w->text[i], w->tlen[i], p))
+				w->failed = 1;
+			p->worker = worker;
+		}
+		atomic_fetch_add(&w->done, to - from);
+	}
+}
+
+static void *helper_main(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		struct window *w;
+		while (!pl->published && !pl->quit)
+			pthread_cond_wait(&pl->cv, &pl->mu);
+		if (pl->quit)
+			break;
+		w = pl->published;
+		pl->published = NULL;
+		pthread_mutex_unlock(&pl->mu);
+		work_on(pl->opt, w, 1);
+		pthread_mutex_lock(&pl->mu);
+		pthread_cond_broadcast(&pl->cv);
+	}
+	pthread_mutex_unlock(&pl->mu);
+	return NULL;
+}
+
+static void publish(struct pipeline *pl, struct window *w)
+{
+	pthread_mutex_lock(&pl->mu);
+	pl->published = w;
+	pthread_cond_broadcast(&pl->cv);
+	pthread_mutex_unlock(&pl->mu);
+}
+
+/* Helps parse w, then waits until every line of it is parsed. */
+static void finish_window(struct pipeline *pl, struct window *w)
+{
+	work_on(pl->opt, w, 0);
+	pthread_mutex_lock(&pl->mu);
+	while (atomic_load(&w->done) < w->n) {
+		if (pl->published == w) {
+			/* The helper never picked it up: take it back and finish it here. */
+			pl->published = NULL;
+			pthread_mutex_unlock(&pl->mu);
+			work_on(pl->opt, w, 0);
+			pthread_mutex_lock(&pl->mu);
+			continue;
+		}
+		pthread_cond_wait(&pl->cv, &pl->mu);
+	}
+	pthread_mutex_unlock(&pl->mu);
+}
+
+static void window_free(struct window *w)
+{
+	raas_free(w->buf);
+	raas_free(w->text);
+	raas_free(w->tlen);
+	raas_free(w->where);
+	raas_free(w->res);
+	for (int k = 0; k < WORKERS; k++) {
+		raas_arena_free(&w->arena[k]);
+		raas_buf_free(&w->leaves[k]);
+	}
+}
+
+/* Adds line (at buf offset off, len bytes) to the window. */
+static raas_rc window_add(struct window *w, size_t off, size_t len, uint64_t where)
+{
+	if (w->n == w->cap_lines) {
+		size_t cap = w->cap_lines ? w->cap_lines * 2 : 4096;
+		const char **t = raas_realloc(w->text, cap * sizeof *t);
+		size_t *l = t ? raas_realloc(w->tlen, cap * sizeof *l) : NULL;
+		uint64_t *wh = l ? raas_realloc(w->where, cap * sizeof *wh) : NULL;
+		struct parsed *r = wh ? raas_realloc(w->res, cap * sizeof *r) : NULL;
+		if (t)
+			w->text = t;
+		if (l)
+			w->tlen = l;
+		if (wh)
+			w->where = wh;
+		if (!r)
+			return RAAS_E_NOMEM;
+		w->res = r;
+		w->cap_lines = cap;
+	}
+	w->text[w->n] = (const char *)(uintptr_t)off; /* made a pointer once buf is final */
+	w->tlen[w->n] = len;
+	w->where[w->n] = where;
+	w->n++;
+	return RAAS_OK;
+}
+
+static raas_rc accept_window(struct raas_ingest *in, struct window *w, struct raas_err *err)
+{
+	raas_rc rc;
+
+	if (w->failed)
+		return oom(err);
+	for (size_t i = 0; i < w->n; i++) {
+		const struct parsed *p = &w->res[i];
+		const char *leaf = p->ok ? w->leaves[p->worker].data + p->leaf_off : NULL;
+		if ((rc = accept_parsed(in, p, leaf, err)))
+			return rc;
+	}
+	return RAAS_OK;
+}
+
+static void window_reset(struct window *w)
+{
+	w->n = 0;
+	w->len = 0;
+	w->next = 0;
+	w->done = 0;
+	w->failed = 0;
+	for (int k = 0; k < WORKERS; k++) {
+		raas_arena_reset(&w->arena[k]);
+		raas_buf_reset(&w->leaves[k]);
+	}
+}
+
 raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 {
-	size_t cap = READ_CHUNK + in->opt.limits.max_bytes + 2;
-	char *buf = raas_malloc(cap);
-	size_t have = 0;
+	struct pipeline pl;
+	const size_t max = in->opt.limits.max_bytes;
+	char *carry = NULL; /* the unfinished last line of the previous chunk */
+	size_t carry_len = 0;
 	uint64_t line = 0;
 	bool skipping = false, eof = false;
+	struct window *cur = NULL;
 	raas_rc rc = RAAS_OK;
 
-	if (!buf)
-		return oom(err);
-	while (!eof) {
-		size_t start = 0;
-		ssize_t n = read(fd, buf + have, cap - have);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = raas_err_set(err, RAAS_E_INPUT, NULL, "cannot read the input: %s",
-			                  strerror(errno));
-			break;
+	memset(&pl, 0, sizeof pl);
+	pl.opt = &in->opt;
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	for (int i = 0; i < 2; i++) {
+		struct window *w = &pl.win[i];
+		w->cap = READ_CHUNK + max + 2;
+		w->buf = raas_malloc(w->cap);
+		for (int k = 0; k < WORKERS; k++) {
+			raas_arena_init(&w->arena[k], 0);
+			raas_buf_init(&w->leaves[k], (size_t)1 << 31);
 		}
-		eof = n == 0;
-		have += (size_t)n;
+		if (!w->buf) {
+			rc = oom(err);
+			goto out;
+		}
+	}
+	carry = raas_malloc(max + 2);
+	if (!carry) {
+		rc = oom(err);
+		goto out;
+	}
+	pl.helper_started = pthread_create(&pl.helper, NULL, helper_main, &pl) == 0;
+
+	for (int turn = 0; !eof; turn ^= 1) {
+		struct window *w = &pl.win[turn];
+		size_t start = 0;
+
+		/* Fill the window: the carried-over partial line, then a chunk of input. */
+		window_reset(w);
+		memcpy(w->buf, carry, carry_len);
+		w->len = carry_len;
+		carry_len = 0;
+		while (w->len < READ_CHUNK && !eof) {
+			ssize_t n = read(fd, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				rc = raas_err_set(err, RAAS_E_INPUT, NULL,
+				                  "cannot read the input: %s", strerror(errno));
+				goto out;
+			}
+			eof = n == 0;
+			w->len += (size_t)n;
+		}
 		if (skipping) {
 			/* Inside a line already rejected as too long: drop it up to its newline. */
-			char *nl = memchr(buf, '\n', have);
+			char *nl = memchr(w->buf, '\n', w->len);
 			if (!nl) {
-				have = 0;
+				w->len = 0;
+				if (!eof)
+					turn ^= 1; /* reuse this window */
 				continue;
 			}
-			start = (size_t)(nl - buf) + 1;
+			start = (size_t)(nl - w->buf) + 1;
 			skipping = false;
 		}
 		for (;;) {
-			char *nl = memchr(buf + start, '\n', have - start);
+			char *nl = memchr(w->buf + start, '\n', w->len - start);
 			size_t len;
-			if (!nl && !(eof && start < have))
+			if (!nl && !(eof && start < w->len))
 				break;
-			len = nl ? (size_t)(nl - (buf + start)) : have - start;
+			len = nl ? (size_t)(nl - (w->buf + start)) : w->len - start;
 			line++;
-			if (!blank(buf + start, len) &&
-			    (rc = raas_ingest_event(in, line, buf + start, len, err)))
+			if (!blank(w->buf + start, len) && (rc = window_add(w, start, len, line))) {
+				rc = oom(err);
 				goto out;
+			}
 			start += len + (nl ? 1 : 0);
 		}
-		memmove(buf, buf + start, have - start);
-		have -= start;
-		if (!eof && have > in->opt.limits.max_bytes + 1) {
+		if (w->len - start > max + 1) {
 			/* A line longer than any event may be: reject it without buffering it. */
 			char msg[64];
-			snprintf(msg, sizeof msg, "event longer than %zu bytes",
-			         in->opt.limits.max_bytes);
+			snprintf(msg, sizeof msg, "event longer than %zu bytes", max);
 			if ((rc = add_problem(&in->rejected, ++line, NULL, NULL, msg, err)))
 				goto out;
 			skipping = true;
-			have = 0;
+		} else {
+			carry_len = w->len - start;
+			memcpy(carry, w->buf + start, carry_len);
 		}
+		for (size_t i = 0; i < w->n; i++)
+			w->text[i] = w->buf + (uintptr_t)w->text[i];
+
+		/* Let the helper parse this window while the previous one is accepted. */
+		if (pl.helper_started)
+			publish(&pl, w);
+		if (cur) {
+			finish_window(&pl, cur);
+			if ((rc = accept_window(in, cur, err)))
+				goto out;
+		}
+		cur = w;
+		/* Problems that came before this window's events (a too-long line) are already
+		 * in the report; the order by line is restored when the report is written. */
+	}
+	if (cur) {
+		finish_window(&pl, cur);
+		rc = accept_window(in, cur, err);
 	}
 out:
-	raas_free(buf);
+	if (pl.helper_started) {
+		pthread_mutex_lock(&pl.mu);
+		pl.quit = true;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		pthread_join(pl.helper, NULL);
+	}
+	for (int i = 0; i < 2; i++)
+		window_free(&pl.win[i]);
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	raas_free(carry);
 	return rc;
 }
 
 raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic, struct raas_err *err)
 {
+	raas_rc rc;
+
 	*failed_atomic = false;
 	if (in->opt.atomic && (in->rejected.count || in->conflicts.count)) {
 		raas_store_discard(in->store);
@@ -389,7 +703,10 @@ raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic, struct r
 		*failed_atomic = true;
 		return RAAS_OK;
 	}
-	return commit_batch(in, err);
+	if ((rc = commit_batch(in, err)) || (rc = raas_store_commit_wait(in->store, err)))
+		return rc;
+	in->committed = in->accepted;
+	return RAAS_OK;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -418,12 +735,25 @@ static raas_rc write_problems(struct raas_buf *b, const struct problems *p, cons
 	return rc ? rc : raas_buf_putc(b, ']');
 }
 
+static int cmp_problem(const void *a, const void *b)
+{
+	const struct problem *x = a, *y = b;
+
+	return (x->where > y->where) - (x->where < y->where);
+}
+
 raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct raas_buf *b)
 {
 	const char *where = in->opt.lines ? "line" : "index";
 	raas_rc rc;
 
-	qsort(in->unmatched_list, in->unmatched_n, sizeof *in->unmatched_list, cmp_str);
+	/* A too-long line is reported as soon as it is seen, which can be before the events of
+	 * earlier lines were checked: restore the order by position. */
+	if (in->rejected.count)
+		qsort(in->rejected.items, in->rejected.count, sizeof *in->rejected.items,
+		      cmp_problem);
+	if (in->unmatched_n)
+		qsort(in->unmatched_list, in->unmatched_n, sizeof *in->unmatched_list, cmp_str);
 	rc = raas_buf_printf(b, "{\"accepted\":%llu,\"duplicates\":%llu,\"rejected\":",
 	                     (unsigned long long)in->accepted, (unsigned long long)in->duplicates);
 	if (!rc)

@@ -42,6 +42,8 @@ struct raas_log {
 	struct piece *pieces;
 	size_t npieces, cap_pieces;
 	uint64_t pending_end; /* where the next pending record would go */
+	uint64_t durable;     /* everything before it is on disk (fdatasync'ed) */
+	uint32_t sync_from;   /* first segment written since the last sync (UINT32_MAX: none) */
 };
 
 static inline uint32_t seg_of(uint64_t pos)
@@ -190,6 +192,8 @@ raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, str
 	/* The physical end; the recovery scan decides whether the tail is whole. */
 	log->end = make_pos(log->nsegments - 1, (uint64_t)st.st_size);
 	log->pending_end = log->end;
+	log->durable = log->end; /* whatever is in the files is treated as written */
+	log->sync_from = UINT32_MAX;
 out:
 	if (rc) {
 		raas_log_close(log);
@@ -248,6 +252,8 @@ static raas_rc cut_at(struct raas_log *log, uint64_t pos, struct raas_err *err)
 	}
 	log->end = pos;
 	log->pending_end = pos;
+	if (log->durable > pos)
+		log->durable = pos;
 	return RAAS_OK;
 }
 
@@ -381,6 +387,7 @@ out:
 	if (rc == RAAS_OK) {
 		log->end = pos;
 		log->pending_end = pos;
+		log->durable = pos;
 	}
 done:
 	raas_buf_free(&one);
@@ -486,9 +493,22 @@ void raas_log_discard(struct raas_log *log)
 	log->pending_end = log->end;
 }
 
-raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err)
+/* Undoes everything after the durable end after a failed write or sync. */
+static void cut_back(struct raas_log *log)
 {
-	uint64_t start = log->end;
+	struct raas_err ignored;
+
+	raas_log_discard(log);
+	/* If even that fails the recovery scan of the next open cuts the unacknowledged tail,
+	 * since the derived state ends at the durable end. */
+	if (cut_at(log, log->durable, &ignored) != RAAS_OK)
+		log->end = log->durable;
+	log->pending_end = log->end;
+	log->sync_from = UINT32_MAX;
+}
+
+raas_rc raas_log_write(struct raas_log *log, struct raas_err *err)
+{
 	raas_rc rc = RAAS_OK;
 
 	for (size_t i = 0; i < log->npieces; i++) {
@@ -517,6 +537,8 @@ raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err)
 			rc = RAAS_E_STORAGE;
 			goto fail;
 		}
+		if (seg < log->sync_from)
+			log->sync_from = seg;
 		while (left) {
 			ssize_t n = pwrite(fd, data, left, (off_t)off);
 			if (n < 0) {
@@ -530,26 +552,43 @@ raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err)
 			left -= (size_t)n;
 		}
 	}
-	for (size_t i = 0; i < log->npieces; i++) {
-		uint32_t seg = seg_of(log->pieces[i].pos);
-		if (i > 0 && seg == seg_of(log->pieces[i - 1].pos))
-			continue;
-		if (fdatasync(log->fds[seg]) != 0) {
-			rc = sys_error(err, "cannot make the log durable (fdatasync)", log->dir);
-			goto fail;
-		}
-	}
 	log->end = log->pending_end;
-	raas_log_discard(log);
+	raas_buf_reset(&log->pending);
+	log->npieces = 0;
 	return RAAS_OK;
 fail:
-	raas_log_discard(log);
-	{
-		struct raas_err ignored;
-		/* Undo what reached the files; if even that fails the recovery scan of the next
-		 * open cuts the unacknowledged tail, since derived state still ends at start. */
-		if (cut_at(log, start, &ignored) != RAAS_OK)
-			log->end = start;
+	cut_back(log);
+	return rc;
+}
+
+raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err)
+{
+	uint32_t last = seg_of(log->end);
+
+	for (uint32_t seg = log->sync_from; seg <= last && seg < log->nsegments; seg++) {
+		if (log->fds[seg] >= 0 && fdatasync(log->fds[seg]) != 0)
+			return sys_error(err, "cannot make the log durable (fdatasync)", log->dir);
 	}
+	log->sync_from = UINT32_MAX;
+	log->durable = log->end;
+	return RAAS_OK;
+}
+
+uint64_t raas_log_durable(const struct raas_log *log)
+{
+	return log->durable;
+}
+
+void raas_log_abort(struct raas_log *log)
+{
+	cut_back(log);
+}
+
+raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err)
+{
+	raas_rc rc = raas_log_write(log, err);
+
+	if (rc == RAAS_OK && (rc = raas_log_sync(log, err)))
+		cut_back(log);
 	return rc;
 }

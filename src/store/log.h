@@ -74,10 +74,20 @@ RAAS_WUR raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, u
                               uint64_t *pos);
 /* Bytes pending in the current batch. */
 size_t raas_log_pending(const struct raas_log *log);
-/* Writes the pending batch and makes it durable (fdatasync). On failure the log is cut
- * back to where the batch began — nothing half-written stays — and RAAS_E_STORAGE says
- * what failed. */
+/* Writes the pending batch and makes it durable: raas_log_write then raas_log_sync. */
 RAAS_WUR raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err);
+/* Writes the pending batch to the files (the page cache) without waiting for the disk; its
+ * records become readable. On failure the log is cut back to its durable end — nothing
+ * half-written stays — and RAAS_E_STORAGE says what failed. */
+RAAS_WUR raas_rc raas_log_write(struct raas_log *log, struct raas_err *err);
+/* Makes everything written so far durable (fdatasync of the segments written since the last
+ * sync). It may run in another thread while the writer only adds records (raas_log_add)
+ * and reads them; on failure the writer must then call raas_log_abort. */
+RAAS_WUR raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err);
+/* Cuts the log back to its durable end and drops the pending batch (after a failed sync). */
+void raas_log_abort(struct raas_log *log);
+/* Position up to which the log is durable. */
+uint64_t raas_log_durable(const struct raas_log *log);
 /* Drops the pending batch. */
 void raas_log_discard(struct raas_log *log);
 

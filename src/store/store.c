@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -67,6 +68,21 @@ struct raas_store {
 	struct pending_event *pending;
 	size_t npending, cap_pending;
 	bool customers_dirty;
+
+	/* The batch being made durable in the background (raas_store_commit_begin). */
+	struct {
+		bool active;
+		bool threaded; /* a thread runs the sync (else it already ran) */
+		pthread_t thread;
+		raas_rc rc;
+		struct raas_err err;
+		struct pending_event *events; /* swapped with pending */
+		size_t n, cap;
+		uint64_t *entries; /* each customer's entries at the end of the batch */
+		size_t cap_entries;
+		size_t ncustomers, ncontracts;
+		int64_t clock;
+	} flight;
 };
 
 #define DIR_MAX 3072 /* longest data directory path; every file name fits in PATH_LEN */
@@ -270,6 +286,8 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 	return sync_dir(dir, err);
 }
 
+static raas_rc complete_flight(struct raas_store *s, struct raas_err *err);
+
 /* ---- derived state: customers ---- */
 
 static raas_rc add_customer(struct raas_store *s, const char *id, size_t len, uint32_t *no)
@@ -374,8 +392,9 @@ static raas_rc save_customers(struct raas_store *s, struct raas_err *err)
 	raas_rc rc = RAAS_OK;
 
 	raas_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < s->ncustomers && !rc; i++)
-		rc = raas_buf_printf(&b, "%llu %s\n", (unsigned long long)s->customers[i].entries,
+	for (size_t i = 0; i < s->committed_customers && !rc; i++)
+		rc = raas_buf_printf(&b, "%llu %s\n",
+		                     (unsigned long long)s->customers[i].committed_entries,
 		                     s->customers[i].id);
 	if (rc)
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
@@ -578,7 +597,7 @@ static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 	raas_rc rc = RAAS_OK;
 
 	raas_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < s->ncontracts && !rc; i++)
+	for (size_t i = 0; i < s->committed_contracts && !rc; i++)
 		rc = raas_buf_printf(&b, "%llu\n", (unsigned long long)s->contracts[i]->pos);
 	if (rc)
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
@@ -855,11 +874,17 @@ void raas_store_close(struct raas_store *s)
 {
 	if (!s)
 		return;
+	if (s->flight.active) {
+		struct raas_err ignored;
+		(void)complete_flight(s, &ignored);
+	}
 	reset_derived(s);
 	raas_free(s->customers);
 	raas_free(s->contracts);
 	raas_arena_free(&s->names);
 	raas_free(s->pending);
+	raas_free(s->flight.events);
+	raas_free(s->flight.entries);
 	raas_log_close(s->log);
 	raas_idtable_close(s->ids);
 	if (s->lock_fd >= 0)
@@ -979,6 +1004,11 @@ size_t raas_store_pending(const struct raas_store *s)
 
 void raas_store_discard(struct raas_store *s)
 {
+	struct raas_err ignored;
+
+	/* A batch on its way to the disk is finished first: it may well succeed. */
+	if (s->flight.active && complete_flight(s, &ignored) != RAAS_OK)
+		return; /* complete_flight discarded everything already */
 	raas_log_discard(s->log);
 	s->npending = 0;
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
@@ -1003,37 +1033,105 @@ void raas_store_discard(struct raas_store *s)
 	}
 }
 
-raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err)
+static void *sync_thread(void *arg)
 {
-	bool new_customers = s->ncustomers > s->committed_customers;
-	bool new_contracts = s->ncontracts > s->committed_contracts;
-	bool any = raas_log_pending(s->log) > 0;
+	struct raas_store *s = arg;
+
+	s->flight.rc = raas_log_sync(s->log, &s->flight.err);
+	return NULL;
+}
+
+/* Waits for the background batch; on success brings the derived state up to it, on failure
+ * cuts the log back to its durable end and drops everything not durable. */
+static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
+{
+	raas_rc rc;
+
+	if (!s->flight.active)
+		return RAAS_OK;
+	if (s->flight.threaded)
+		pthread_join(s->flight.thread, NULL);
+	s->flight.active = false;
+	if (s->flight.rc) {
+		*err = s->flight.err;
+		raas_log_abort(s->log);
+		s->flight.n = 0;
+		raas_store_discard(s);
+		return RAAS_E_STORAGE;
+	}
+	/* Durable from here on; the derived state follows (a crash now is repaired by the
+	 * replay of the next open). */
+	if ((rc = raas_idtable_reserve(s->ids, s->flight.n, err)))
+		return rc;
+	for (size_t i = 0; i < s->flight.n; i++)
+		raas_idtable_insert(s->ids, s->flight.events[i].key, s->flight.events[i].pos);
+	s->flight.n = 0;
+	for (size_t i = 0; i < s->flight.ncustomers; i++)
+		s->customers[i].committed_entries = s->flight.entries[i];
+	s->committed_customers = s->flight.ncustomers;
+	s->committed_contracts = s->flight.ncontracts;
+	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
+		return rc;
+	if (s->flight.clock > s->clock)
+		s->clock = s->flight.clock;
+	raas_idtable_set_clock(s->ids, s->clock);
+	raas_idtable_set_covered(s->ids, raas_log_durable(s->log));
+	return RAAS_OK;
+}
+
+raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct raas_err *err)
+{
 	raas_rc rc;
 
 	if (!s->writable)
 		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
-	if (any && (rc = raas_log_commit(s->log, err))) {
+	if ((rc = complete_flight(s, err)))
+		return rc;
+	if (s->flight.cap_entries < s->ncustomers) {
+		size_t cap = s->ncustomers * 2;
+		uint64_t *e = raas_realloc(s->flight.entries, cap * sizeof *e);
+		if (!e)
+			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		s->flight.entries = e;
+		s->flight.cap_entries = cap;
+	}
+	if (raas_log_pending(s->log) && (rc = raas_log_write(s->log, err))) {
 		raas_store_discard(s);
 		return rc;
 	}
-	/* Durable from here on; the derived state follows (a crash now is repaired by the
-	 * replay of the next open). */
-	if ((rc = raas_idtable_reserve(s->ids, s->npending, err)))
-		return rc;
-	for (size_t i = 0; i < s->npending; i++)
-		raas_idtable_insert(s->ids, s->pending[i].key, s->pending[i].pos);
-	s->npending = 0;
+	/* The batch now belongs to the flight; new entries start the next batch. */
+	{
+		struct pending_event *e = s->flight.events;
+		size_t cap = s->flight.cap;
+		s->flight.events = s->pending;
+		s->flight.cap = s->cap_pending;
+		s->flight.n = s->npending;
+		s->pending = e;
+		s->cap_pending = cap;
+		s->npending = 0;
+	}
 	for (size_t i = 0; i < s->ncustomers; i++)
-		s->customers[i].committed_entries = s->customers[i].entries;
-	s->committed_customers = s->ncustomers;
-	s->committed_contracts = s->ncontracts;
-	if ((any || new_customers) && (rc = save_customers(s, err)))
-		return rc;
-	if (new_contracts && (rc = save_contracts(s, err)))
-		return rc;
-	if (clock_us > s->clock)
-		s->clock = clock_us;
-	raas_idtable_set_clock(s->ids, s->clock);
-	raas_idtable_set_covered(s->ids, raas_log_end(s->log));
+		s->flight.entries[i] = s->customers[i].entries;
+	s->flight.ncustomers = s->ncustomers;
+	s->flight.ncontracts = s->ncontracts;
+	s->flight.clock = clock_us;
+	s->flight.rc = RAAS_OK;
+	raas_err_clear(&s->flight.err);
+	s->flight.threaded = pthread_create(&s->flight.thread, NULL, sync_thread, s) == 0;
+	if (!s->flight.threaded)
+		sync_thread(s); /* no thread to be had: sync here */
+	s->flight.active = true;
 	return RAAS_OK;
+}
+
+raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err)
+{
+	return complete_flight(s, err);
+}
+
+raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err)
+{
+	raas_rc rc = raas_store_commit_begin(s, clock_us, err);
+
+	return rc ? rc : raas_store_commit_wait(s, err);
 }

@@ -106,7 +106,16 @@ size_t raas_store_pending(const struct raas_store *s);
 /* Makes the batch durable, updates the derived state and records clock (which may be the
  * only change). On failure nothing of the batch remains and RAAS_E_STORAGE says why. */
 RAAS_WUR raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err);
-/* Drops the batch. */
+/* Group commit: writes the batch (its records become readable) and makes it durable in a
+ * background thread, so the caller can prepare the next batch meanwhile. The previous
+ * background batch, if any, is completed first; its failure is returned here. Nothing of a
+ * batch may be acknowledged before raas_store_commit_wait (or a later begin) returned OK. */
+RAAS_WUR raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us,
+                                         struct raas_err *err);
+/* Waits for the background batch and brings the derived state up to it. On failure the log
+ * is cut back to its durable end and everything not durable is dropped (RAAS_E_STORAGE). */
+RAAS_WUR raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err);
+/* Drops the batch (a background batch is completed first). */
 void raas_store_discard(struct raas_store *s);
 
 #endif
