@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 
 def where_examples(path):
@@ -73,6 +74,9 @@ def main():
     files = [readme] + sorted(glob.glob(os.path.join(docs, "*.md")))
     total = failures = 0
     for path in files:
+        # Each document's examples run in order in a fresh working directory of their own,
+        # so an example may create a data directory or a file that the next one uses.
+        cwd = tempfile.mkdtemp(prefix="raas-doc-")
         for ex in examples(path):
             total += 1
             want = ex["out"]
@@ -81,7 +85,7 @@ def main():
                 code = int(want[-1][6:-1])
                 want = want[:-1]
             p = subprocess.run(["/bin/sh", "-c", ex["cmd"]], capture_output=True, text=True,
-                               env=env, timeout=60)
+                               env=env, timeout=60, cwd=cwd)
             got = (p.stdout + p.stderr).rstrip("\n").split("\n") if (p.stdout + p.stderr) else []
             if got != want or p.returncode != code:
                 failures += 1
