@@ -51,8 +51,14 @@ static int run_ingest(struct raas_cli *cli)
 	}
 	if (raas_store_open(cli->data_dir, true, &store, &err) ||
 	    raas_store_check_clock(store, opt.now_us, &err) ||
-	    raas_ingest_begin(store, &opt, &in, &err) || raas_ingest_fd(in, fd, &err) ||
-	    raas_ingest_finish(in, &failed_atomic, &err)) {
+	    raas_ingest_begin(store, &opt, &in, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	if (raas_ingest_fd(in, fd, &err) || raas_ingest_finish(in, &failed_atomic, &err)) {
+		/* A read error has no place of its own: it is the file's. */
+		if (err.code == RAAS_E_INPUT && !err.path[0])
+			snprintf(err.path, sizeof err.path, "%s", file);
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}

@@ -206,9 +206,10 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 			end_of_options = 1;
 			continue;
 		}
-		idx = match_option(global_options, arg, &value);
-		if (idx < 0 && cli.command) {
-			idx = match_option(cli.command->options, arg, &value);
+		/* A command's own option wins over a global one of the same name
+		 * (`contract show --version N` against `--version`). */
+		idx = cli.command ? match_option(cli.command->options, arg, &value) : -1;
+		if (idx >= 0) {
 			global = 0;
 			if (idx >= RAAS_CLI_MAX_OPTIONS) {
 				fprintf(err,
@@ -217,6 +218,8 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err)
 				rc = 3;
 				goto out;
 			}
+		} else {
+			idx = match_option(global_options, arg, &value);
 		}
 		if (idx < 0) {
 			char name[80];

@@ -192,7 +192,8 @@ static const char *skip_value(const char *p, const char *end)
 
 /* For a line the JSON parser rejected: the top-level "id" member's string, when the members
  * before it can be walked and the string itself is valid JSON; else NULL. Error path only. */
-static const char *recover_id(struct raas_arena *arena, const char *text, size_t len)
+static const char *recover_id(struct raas_arena *arena, const char *text, size_t len,
+                              size_t *id_len)
 {
 	const char *p = text, *end = text + len;
 
@@ -226,8 +227,7 @@ static const char *recover_id(struct raas_arena *arena, const char *text, size_t
 			if (!val_end || raas_json_parse(arena, p, (size_t)(val_end - p), NULL, &v,
 			                                &e) != RAAS_OK)
 				return NULL;
-			if (memchr(v->u.str, '\0', v->len))
-				return NULL;
+			*id_len = v->len;
 			return v->u.str;
 		}
 		p = skip_value(p, end);
@@ -327,7 +327,7 @@ static raas_rc check_member(const struct raas_json_member *m, enum field f, stru
  * itself; errors never carry line/column, raas_err_format(err) is the report's string. */
 raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
                          const struct raas_event_limits *limits, struct raas_event *out,
-                         const char **id_out, struct raas_err *err)
+                         const char **id_out, size_t *id_len_out, struct raas_err *err)
 {
 	struct raas_json_limits jl;
 	struct raas_json *root = NULL;
@@ -337,12 +337,15 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 	size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : RAAS_EVENT_MAX_BYTES;
 	size_t counted = len;
 	struct raas_err local;
+	size_t id_len = 0;
 	raas_rc rc = RAAS_OK;
 
 	if (!err)
 		err = &local;
 	if (!text)
 		text = ""; /* len is 0 then */
+	if (id_len_out)
+		*id_len_out = 0;
 	memset(out, 0, sizeof *out);
 	memset(&ev, 0, sizeof ev);
 	if (id_out)
@@ -351,8 +354,11 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 	if (counted > 0 && text[counted - 1] == '\r')
 		counted--;
 	if (counted > max_bytes) {
-		if (id_out)
-			*id_out = recover_id(arena, text, len);
+		if (id_out) {
+			*id_out = recover_id(arena, text, len, &id_len);
+			if (id_len_out)
+				*id_len_out = *id_out ? id_len : 0;
+		}
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "event longer than %zu bytes",
 		                    max_bytes);
 	}
@@ -363,8 +369,11 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 	if (rc != RAAS_OK) {
 		if (rc == RAAS_E_INPUT) {
 			fold_position(err);
-			if (id_out)
-				*id_out = recover_id(arena, text, len);
+			if (id_out) {
+				*id_out = recover_id(arena, text, len, &id_len);
+				if (id_len_out)
+					*id_len_out = *id_out ? id_len : 0;
+			}
 		}
 		return rc;
 	}
@@ -385,9 +394,12 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 			break; /* the message is decided and the id is found */
 		}
 	}
-	if (id_out && id_value && id_value->type == RAAS_JSON_STRING &&
-	    !memchr(id_value->u.str, '\0', id_value->len))
+	if (id_out && id_value && id_value->type == RAAS_JSON_STRING) {
 		*id_out = id_value->u.str;
+		id_len = id_value->len;
+	}
+	if (id_len_out)
+		*id_len_out = id_out && *id_out ? id_len : 0;
 	if (rc != RAAS_OK)
 		return rc;
 	if (!(seen & (1u << F_ID)))

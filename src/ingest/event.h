@@ -42,11 +42,14 @@ struct raas_event {
  * "properties.x", "" for the whole line) and a message a person can act on ("time: not an
  * RFC 3339 timestamp", "source: unknown field", "properties.x: number out of range",
  * "event longer than 65536 bytes"); *id_out is then the event's id when the text had a
- * string `id` that could be read (for the report), else NULL. Does not check the 24-hour
+ * string `id` that could be read (for the report), else NULL; *id_len_out (when not NULL)
+ * is its length in bytes (an id may hold an escaped NUL, which makes it invalid but is
+ * still reported as written). Does not check the 24-hour
  * rule (that needs the received time: raas_event_check_clock). */
 RAAS_WUR raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
                                   const struct raas_event_limits *limits, struct raas_event *out,
-                                  const char **id_out, struct raas_err *err);
+                                  const char **id_out, size_t *id_len_out,
+                                  struct raas_err *err);
 
 /* The 24-hour rule: RAAS_E_INPUT ("time: more than 24 hours after the received time ...")
  * when ev->time_us > received_us + 24 h. */

@@ -21,21 +21,14 @@
 
 struct problem {
 	uint64_t where;
-	char *id; /* NULL: the event had no readable id */
+	char *id; /* NULL: the event had no readable id; may hold NUL bytes */
+	size_t id_len;
 	char *error;
 };
 
 struct problems {
 	struct problem *items;
 	size_t count, cap;
-};
-
-/* Leaf bytes of a batch's events, by key, to compare repeats within a batch. */
-struct batch {
-	struct raas_buf leaves;
-	size_t *offsets; /* start of each leaf in leaves; one more at the end */
-	size_t count, cap;
-	struct raas_u64map keys; /* key → index in the batch */
 };
 
 struct raas_ingest {
@@ -46,11 +39,7 @@ struct raas_ingest {
 	struct raas_buf leaf;    /* leaf bytes of the event being accepted */
 	struct raas_buf scratch; /* a log record read back */
 
-	/* The batch being filled and the one being made durable in the background (group
-	 * commit): their events are not in the store's id index yet, so repeats are compared
-	 * against their leaf bytes here. */
-	struct batch batches[2];
-	struct batch *cur, *flight;
+	size_t batch_count; /* events in the batch being filled */
 
 	uint64_t accepted, duplicates, committed;
 	struct problems rejected, conflicts;
@@ -84,10 +73,6 @@ raas_rc raas_ingest_begin(struct raas_store *s, const struct raas_ingest_options
 	raas_arena_init(&in->check, 0);
 	raas_buf_init(&in->leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	raas_buf_init(&in->scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
-	for (int i = 0; i < 2; i++)
-		raas_buf_init(&in->batches[i].leaves, (size_t)16 << 30);
-	in->cur = &in->batches[0];
-	in->flight = &in->batches[1];
 	*out = in;
 	return RAAS_OK;
 }
@@ -101,11 +86,6 @@ void raas_ingest_free(struct raas_ingest *in)
 	raas_arena_free(&in->check);
 	raas_buf_free(&in->leaf);
 	raas_buf_free(&in->scratch);
-	for (int i = 0; i < 2; i++) {
-		raas_buf_free(&in->batches[i].leaves);
-		raas_free(in->batches[i].offsets);
-		raas_u64map_free(&in->batches[i].keys);
-	}
 	for (int k = 0; k < 2; k++) {
 		struct problems *p = k ? &in->conflicts : &in->rejected;
 		for (size_t i = 0; i < p->count; i++) {
@@ -126,8 +106,8 @@ uint64_t raas_ingest_accepted(const struct raas_ingest *in)
 	return in->accepted;
 }
 
-static raas_rc add_problem(struct problems *p, uint64_t where, const char *id, const char *path,
-                           const char *message, struct raas_err *err)
+static raas_rc add_problem(struct problems *p, uint64_t where, const char *id, size_t id_len,
+                           const char *path, const char *message, struct raas_err *err)
 {
 	struct problem *item;
 	size_t plen = path ? strlen(path) : 0, mlen = strlen(message);
@@ -142,7 +122,8 @@ static raas_rc add_problem(struct problems *p, uint64_t where, const char *id, c
 	}
 	item = &p->items[p->count];
 	item->where = where;
-	item->id = id ? raas_strdup(id) : NULL;
+	item->id = id ? raas_strndup(id, id_len) : NULL;
+	item->id_len = id_len;
 	item->error = raas_malloc(plen + mlen + 3);
 	if ((id && !item->id) || !item->error) {
 		raas_free(item->id);
@@ -211,32 +192,28 @@ static int compare_leaf(struct raas_ingest *in, const struct raas_event *ev, con
 	return raas_event_same_content(&old, ev) ? 1 : 2;
 }
 
-/* Looks (customer, id) up in the pending batch and then in the store: 0 new, 1 duplicate,
+/* Looks (customer, id) up in the store (pending batches included): 0 new, 1 duplicate,
  * 2 conflict. */
 static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t key,
                   struct raas_err *err, raas_rc *rc)
 {
-	uint32_t idx[MAX_MATCHES];
 	uint64_t pos[MAX_MATCHES];
 	size_t n;
 	int r;
 
 	*rc = RAAS_OK;
-	for (int b = 0; b < 2; b++) {
-		const struct batch *batch = b ? in->flight : in->cur;
-		n = raas_u64map_get(&batch->keys, key, idx, MAX_MATCHES);
-		for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
-			size_t from = batch->offsets[idx[i]], to = batch->offsets[idx[i] + 1];
-			r = compare_leaf(in, ev, batch->leaves.data + from, to - from, err, rc);
-			if (r || *rc)
-				return r;
-		}
-	}
 	n = raas_store_find_event(in->store, key, pos, MAX_MATCHES);
 	for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
 		struct raas_log_record rec;
-		if ((*rc = raas_store_read(in->store, pos[i], &rec, &in->scratch, err)))
+		*rc = raas_store_probe(in->store, pos[i], &rec, &in->scratch, err);
+		if (*rc == RAAS_E_INPUT) {
+			*rc = RAAS_OK; /* a stale hint: no event there */
+			continue;
+		}
+		if (*rc)
 			return 0;
+		if (rec.kind != RAAS_ENTRY_EVENT)
+			continue;
 		r = compare_leaf(in, ev, rec.leaf, rec.leaf_len, err, rc);
 		if (r || *rc)
 			return r;
@@ -244,25 +221,15 @@ static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t 
 	return 0;
 }
 
-static void batch_clear(struct batch *b)
-{
-	raas_buf_reset(&b->leaves);
-	b->count = 0;
-	raas_u64map_clear(&b->keys);
-}
-
-/* Hands the current batch to the store's group commit; the previous one (completed by
- * raas_store_commit_begin) is now in the store's index. */
+/* Hands the current batch to the store's group commit (the previous one is completed
+ * by raas_store_commit_begin). */
 static raas_rc commit_batch(struct raas_ingest *in, struct raas_err *err)
 {
-	struct batch *done = in->flight;
 	raas_rc rc = raas_store_commit_begin(in->store, in->opt.now_us, err);
 
 	if (rc)
 		return rc;
-	in->flight = in->cur;
-	in->cur = done;
-	batch_clear(in->cur);
+	in->batch_count = 0;
 	return RAAS_OK;
 }
 
@@ -274,7 +241,8 @@ struct parsed {
 	uint64_t key;         /* when ok */
 	size_t leaf_off;      /* when ok: its leaf bytes in the worker's buffer */
 	size_t leaf_len;
-	const char *id;      /* when rejected: the id if one could be read, else NULL */
+	const char *id; /* when rejected: the id if one could be read, else NULL */
+	size_t id_len;
 	const char *path;    /* when rejected */
 	const char *message; /* when rejected */
 	int worker;
@@ -293,7 +261,7 @@ static raas_rc parse_one(struct raas_arena *arena, struct raas_buf *leaves,
 	p->ok = false;
 	p->id = NULL;
 	raas_err_clear(&problem);
-	rc = raas_event_parse(arena, text, len, &opt->limits, &p->ev, &p->id, &problem);
+	rc = raas_event_parse(arena, text, len, &opt->limits, &p->ev, &p->id, &p->id_len, &problem);
 	if (rc == RAAS_E_NOMEM)
 		return rc;
 	if (rc == RAAS_OK)
@@ -317,13 +285,13 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
                              struct raas_err *err)
 {
 	const struct raas_event *ev = &p->ev;
-	struct batch *b = in->cur;
 	uint32_t customer_no;
 	raas_rc rc;
 	int found;
 
 	if (!p->ok)
-		return add_problem(&in->rejected, p->where, p->id, p->path, p->message, err);
+		return add_problem(&in->rejected, p->where, p->id, p->id_len, p->path, p->message,
+		                   err);
 	found = lookup(in, ev, p->key, err, &rc);
 	if (rc)
 		return rc;
@@ -333,7 +301,7 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
 	}
 	if (found == 2)
 		return add_problem(
-		        &in->conflicts, p->where, ev->id, NULL,
+		        &in->conflicts, p->where, ev->id, ev->id_len, NULL,
 		        "id already used with different content (the stored event is kept)", err);
 	if ((rc = raas_store_customer(in->store, ev->customer, ev->customer_len, true,
 	                              &customer_no)))
@@ -341,25 +309,11 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
 	if ((rc = raas_store_add_event(in->store, customer_no, p->key, in->opt.now_us, leaf,
 	                               p->leaf_len, err)))
 		return rc;
-	/* Remember it for repeats later in the same batch. */
-	if (b->count + 2 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 1024;
-		size_t *o = raas_realloc(b->offsets, cap * sizeof *o);
-		if (!o)
-			return oom(err);
-		b->offsets = o;
-		b->cap = cap;
-	}
-	b->offsets[b->count] = b->leaves.len;
-	if (raas_buf_append(&b->leaves, leaf, p->leaf_len) ||
-	    raas_u64map_add(&b->keys, p->key, (uint32_t)b->count))
-		return oom(err);
-	b->count++;
-	b->offsets[b->count] = b->leaves.len;
+	in->batch_count++;
 	in->accepted++;
 	if ((rc = note_unmatched(in, ev, err)))
 		return rc;
-	if (!in->opt.atomic && b->count >= in->opt.batch_size)
+	if (!in->opt.atomic && in->batch_count >= in->opt.batch_size)
 		return commit_batch(in, err);
 	return RAAS_OK;
 }
@@ -610,8 +564,8 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
-				rc = raas_err_set(err, RAAS_E_INPUT, NULL,
-				                  "cannot read the input: %s", strerror(errno));
+				rc = raas_err_set(err, RAAS_E_INPUT, NULL, "cannot read: %s",
+				                  strerror(errno));
 				goto out;
 			}
 			eof = n == 0;
@@ -646,7 +600,7 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 			/* A line longer than any event may be: reject it without buffering it. */
 			char msg[64];
 			snprintf(msg, sizeof msg, "event longer than %zu bytes", max);
-			if ((rc = add_problem(&in->rejected, ++line, NULL, NULL, msg, err)))
+			if ((rc = add_problem(&in->rejected, ++line, NULL, 0, NULL, msg, err)))
 				goto out;
 			skipping = true;
 		} else {
@@ -723,7 +677,7 @@ static raas_rc write_problems(struct raas_buf *b, const struct problems *p, cons
 		rc = raas_buf_printf(b, "%s{\"%s\":%llu,\"id\":", i ? "," : "", where,
 		                     (unsigned long long)it->where);
 		if (!rc)
-			rc = it->id ? raas_json_write_string(b, it->id, strlen(it->id))
+			rc = it->id ? raas_json_write_string(b, it->id, it->id_len)
 			            : raas_buf_puts(b, "null");
 		if (!rc)
 			rc = raas_buf_puts(b, ",\"error\":");

@@ -239,6 +239,33 @@ void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos)
 	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);
 }
 
+void raas_idtable_remove(struct raas_idtable *t, uint64_t key, uint64_t pos)
+{
+	uint64_t mask = t->hdr->capacity - 1, i;
+
+	for (i = key & mask;; i = (i + 1) & mask) {
+		if (t->slots[i].key == 0)
+			return; /* not there */
+		if (t->slots[i].key == key && t->slots[i].pos == pos)
+			break;
+	}
+	/* Backward-shift deletion keeps every probe chain unbroken without tombstones. */
+	for (uint64_t j = (i + 1) & mask;; j = (j + 1) & mask) {
+		uint64_t home;
+		if (t->slots[j].key == 0)
+			break;
+		home = t->slots[j].key & mask;
+		/* Move slot j into the hole at i unless its home lies cyclically in (i, j]. */
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			t->slots[i] = t->slots[j];
+			i = j;
+		}
+	}
+	t->slots[i].key = 0;
+	t->slots[i].pos = 0;
+	t->hdr->count--;
+}
+
 raas_rc raas_idtable_begin(struct raas_idtable *t, struct raas_err *err)
 {
 	if (t->hdr->dirty && !strncmp(t->hdr->boot_id, t->boot_id, BOOT_ID_LEN))

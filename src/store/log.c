@@ -395,6 +395,32 @@ done:
 	return rc;
 }
 
+/* Reads a record of the pending batch (added, not yet written) from memory. */
+static raas_rc read_pending(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
+                            struct raas_buf *scratch, struct raas_err *err)
+{
+	for (size_t i = 0; i < log->npieces; i++) {
+		const struct piece *p = &log->pieces[i];
+		const unsigned char *hdr;
+		long len;
+		raas_rc rc;
+		if (pos < p->pos || pos >= p->pos + p->len)
+			continue;
+		hdr = (const unsigned char *)log->pending.data + p->off + (pos - p->pos);
+		len = check_header(hdr, p->pos + p->len - pos);
+		if (len < 0)
+			break;
+		raas_buf_reset(scratch);
+		if ((rc = raas_buf_append(scratch, hdr, RAAS_LOG_HEADER_BYTES + (size_t)len)))
+			return raas_err_set(err, rc == RAAS_E_NOMEM ? RAAS_E_NOMEM : RAAS_E_STORAGE,
+			                    NULL, "cannot buffer a log record");
+		decode((const unsigned char *)scratch->data, pos, rec);
+		return RAAS_OK;
+	}
+	return raas_err_set(err, RAAS_E_INPUT, NULL, "no log record at position %llu",
+	                    (unsigned long long)pos);
+}
+
 raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
                       struct raas_buf *scratch, struct raas_err *err)
 {
@@ -405,6 +431,8 @@ raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record
 	int fd;
 	raas_rc rc;
 
+	if (pos >= log->end && pos < log->pending_end)
+		return read_pending(log, pos, rec, scratch, err);
 	if (seg >= log->nsegments || pos >= log->end)
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "no log record at position %llu",
 		                    (unsigned long long)pos);

@@ -63,7 +63,8 @@ RAAS_WUR raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
                                raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
                                void *ctx, bool truncate_torn, struct raas_err *err);
 
-/* Reads and verifies the record at pos; rec->leaf points into scratch. */
+/* Reads and verifies the record at pos — written or still pending — and sets rec->leaf to
+ * point into scratch. RAAS_E_INPUT when no valid record starts at pos. */
 RAAS_WUR raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
                                struct raas_buf *scratch, struct raas_err *err);
 

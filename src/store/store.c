@@ -758,15 +758,19 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 	uint64_t from;
 	raas_rc rc;
 
-	if (!raas_idtable_trusted(s->ids) && s->writable) {
+	bool rebuild_all = !raas_idtable_trusted(s->ids);
+
+	if (rebuild_all && s->writable) {
 		/* Modified in an earlier boot and never synced: it may have lost pages. */
 		if ((rc = raas_idtable_reset(s->ids, err)))
 			return rc;
 	}
-	from = raas_idtable_trusted(s->ids) || s->writable ? raas_idtable_covered(s->ids) : 0;
-	if (from == 0)
+	if (rebuild_all) {
+		/* Everything derived comes from the log again (in memory only for a reader). */
 		reset_derived(s);
-	else {
+		from = 0;
+	} else {
+		from = raas_idtable_covered(s->ids);
 		s->clock = raas_idtable_clock(s->ids);
 		if ((rc = load_customers(s, err)) || (rc = load_contracts(s, err)))
 			return rc;
@@ -785,7 +789,7 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 		goto out;
 	s->committed_customers = s->ncustomers;
 	s->committed_contracts = s->ncontracts;
-	if (s->writable && (r.records || from == 0)) {
+	if (s->writable && (r.records || rebuild_all)) {
 		if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
 			goto out;
 		raas_idtable_set_clock(s->ids, s->clock);
@@ -926,6 +930,12 @@ raas_rc raas_store_read(struct raas_store *s, uint64_t pos, struct raas_log_reco
 	return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
 }
 
+raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
+                         struct raas_buf *scratch, struct raas_err *err)
+{
+	return raas_log_read(s->log, pos, rec, scratch, err);
+}
+
 /* ---- writing ---- */
 
 size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
@@ -949,10 +959,17 @@ raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_
 		s->pending = p;
 		s->cap_pending = cap;
 	}
+	if ((rc = raas_idtable_reserve(s->ids, 1, err)))
+		return rc;
 	rc = raas_log_add(s->log, RAAS_ENTRY_EVENT, customer_no, c->entries, clock_us, leaf, len,
 	                  &pos);
 	if (rc)
 		return raas_err_set(err, rc, NULL, "cannot add to the log batch");
+	/* Indexed at once, so that a repeat later in this batch is found like any other; if
+	 * the batch is dropped the entry is removed, and if the process dies first, the entry
+	 * points at a position that holds no such event and lookups, which always read the
+	 * record back, ignore it. */
+	raas_idtable_insert(s->ids, key, pos);
 	c->entries++;
 	s->pending[s->npending].key = key;
 	s->pending[s->npending].pos = pos;
@@ -1010,6 +1027,8 @@ void raas_store_discard(struct raas_store *s)
 	if (s->flight.active && complete_flight(s, &ignored) != RAAS_OK)
 		return; /* complete_flight discarded everything already */
 	raas_log_discard(s->log);
+	for (size_t i = 0; i < s->npending; i++)
+		raas_idtable_remove(s->ids, s->pending[i].key, s->pending[i].pos);
 	s->npending = 0;
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
@@ -1055,16 +1074,15 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 	if (s->flight.rc) {
 		*err = s->flight.err;
 		raas_log_abort(s->log);
+		for (size_t i = 0; i < s->flight.n; i++)
+			raas_idtable_remove(s->ids, s->flight.events[i].key,
+			                    s->flight.events[i].pos);
 		s->flight.n = 0;
 		raas_store_discard(s);
 		return RAAS_E_STORAGE;
 	}
-	/* Durable from here on; the derived state follows (a crash now is repaired by the
-	 * replay of the next open). */
-	if ((rc = raas_idtable_reserve(s->ids, s->flight.n, err)))
-		return rc;
-	for (size_t i = 0; i < s->flight.n; i++)
-		raas_idtable_insert(s->ids, s->flight.events[i].key, s->flight.events[i].pos);
+	/* Durable from here on; the rest of the derived state follows (a crash now is repaired
+	 * by the replay of the next open). The ids were indexed when they were added. */
 	s->flight.n = 0;
 	for (size_t i = 0; i < s->flight.ncustomers; i++)
 		s->customers[i].committed_entries = s->flight.entries[i];

@@ -83,14 +83,23 @@ bool raas_store_type_is_named(const struct raas_store *s, const char *customer, 
 
 /* ---- reading entries ---- */
 
-/* Reads the record at pos (its leaf in scratch). */
+/* Reads the record at pos (its leaf in scratch), pending records included; any failure is
+ * RAAS_E_STORAGE (a position the store handed out must hold a record). */
 RAAS_WUR raas_rc raas_store_read(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
                                  struct raas_buf *scratch, struct raas_err *err);
 
+/* Like raas_store_read for a position that is only a hint (raas_store_find_event):
+ * RAAS_E_INPUT when no valid record starts at pos, RAAS_E_STORAGE when the log cannot be
+ * read. */
+RAAS_WUR raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
+                                  struct raas_buf *scratch, struct raas_err *err);
+
 /* ---- writing: add entries to a batch, then commit ---- */
 
-/* Writes up to max log positions of stored events with this (customer, id) key into
- * positions and returns how many there are (raas_idtable_key; verify by reading). */
+/* Writes up to max log positions of events with this (customer, id) key into positions and
+ * returns how many there are (raas_idtable_key). Events of the pending batch are included.
+ * The positions are hints: read each back (raas_store_probe) and compare; a position where
+ * no such event is found (RAAS_E_INPUT from the read, or another id) is no match. */
 size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
                              size_t max);
 /* Adds an event (its leaf bytes) of customer no, received at clock, to the batch. */

@@ -55,7 +55,7 @@ static void check_event(const char *text, size_t len, const struct raas_event_li
 	raas_buf_init(&leaf, (size_t)1 << 26);
 	raas_buf_init(&leaf2, (size_t)1 << 26);
 	raas_err_clear(&err);
-	rc = raas_event_parse(&arena, text, len, lim, &ev, &id, &err);
+	rc = raas_event_parse(&arena, text, len, lim, &ev, &id, NULL, &err);
 	if (rc != RAAS_OK) {
 		CHECK(rc == RAAS_E_INPUT && err.code == RAAS_E_INPUT);
 		CHECK(err.message[0] != '\0');
@@ -87,7 +87,7 @@ static void check_event(const char *text, size_t len, const struct raas_event_li
 	CHECK(raas_event_write_leaf(&leaf2, &back, got) == RAAS_OK);
 	CHECK(leaf2.len == leaf.len && memcmp(leaf2.data, leaf.data, leaf.len) == 0);
 	/* the leaf is itself a line that parses as... not an event: "kind" is unknown there */
-	rc = raas_event_parse(&arena, leaf.data, leaf.len, NULL, &again, &id, &err);
+	rc = raas_event_parse(&arena, leaf.data, leaf.len, NULL, &again, &id, NULL, &err);
 	CHECK(rc == RAAS_E_INPUT);
 out:
 	raas_buf_free(&leaf);

@@ -57,7 +57,7 @@ static struct raas_event accept_lim(const char *text, size_t len,
 	const char *id = (const char *)&id;
 
 	raas_err_clear(&err);
-	if (raas_event_parse(&arena, text, len, lim, &ev, &id, &err) != RAAS_OK)
+	if (raas_event_parse(&arena, text, len, lim, &ev, &id, NULL, &err) != RAAS_OK)
 		fail_msg("rejected %.200s: [%s] %s", text, err.path, err.message);
 	assert_non_null(ev.properties);
 	assert_int_equal(ev.properties->type, RAAS_JSON_OBJECT);
@@ -73,6 +73,27 @@ static struct raas_event accept(const char *text)
 	return accept_lim(text, strlen(text), NULL);
 }
 
+/* Like reject, for an id that holds NUL bytes: the reported id must be exactly these
+ * id_len bytes. */
+static void reject_id_bytes(const char *text, const char *path, const char *message, const char *id,
+                            size_t id_len)
+{
+	struct raas_event ev;
+	struct raas_err err;
+	const char *got = NULL;
+	size_t got_len = 99;
+
+	raas_err_clear(&err);
+	assert_int_equal(
+	        raas_event_parse(&arena, text, strlen(text), NULL, &ev, &got, &got_len, &err),
+	        RAAS_E_INPUT);
+	assert_string_equal(err.path, path);
+	assert_string_equal(err.message, message);
+	assert_non_null(got);
+	assert_int_equal(got_len, id_len);
+	assert_memory_equal(got, id, id_len);
+}
+
 /* Parses len bytes that must be rejected with exactly this path and message (and so this
  * one-string report form), reporting id (NULL: no id). */
 static void reject_lim(const char *text, size_t len, const struct raas_event_limits *lim,
@@ -85,7 +106,7 @@ static void reject_lim(const char *text, size_t len, const struct raas_event_lim
 	raas_rc rc;
 
 	raas_err_clear(&err);
-	rc = raas_event_parse(&arena, text, len, lim, &ev, &got, &err);
+	rc = raas_event_parse(&arena, text, len, lim, &ev, &got, NULL, &err);
 	if (rc != RAAS_E_INPUT)
 		fail_msg("accepted or wrong code %d: %.200s", rc, text);
 	if (strcmp(err.path, path) != 0 || strcmp(err.message, message) != 0)
@@ -326,7 +347,7 @@ static void not_json(void **state)
 	       "column 39: expected ':'", "rA");
 	reject("{\"customer\":\"acme\" \"id\":\"a\"}", "", "column 20: expected ',' or '}'", NULL);
 	reject("{\"id\":7,\"x\":}", "x", "expected a value", NULL);
-	reject("{\"id\":\"\\u0000\",\"x\":}", "x", "expected a value", NULL);
+	reject_id_bytes("{\"id\":\"\\u0000\",\"x\":}", "x", "expected a value", "", 1);
 	reject("{\"id\":\"\\q\",\"x\":}", "id", "invalid escape \\q", NULL);
 }
 
@@ -420,9 +441,11 @@ static void id_rule(void **state)
 	reject("{\"id\":\"caf\\u00e9\",\"customer\":\"acme\",\"type\":\"x\",\"time\":1}", "id",
 	       "byte 0xc3 at position 4 is not allowed (printable ASCII without spaces)",
 	       "caf\xc3\xa9");
-	/* an id holding U+0000 cannot be shown as a C string: no id */
-	reject("{\"id\":\"x\\u0000y\",\"customer\":\"acme\",\"type\":\"x\",\"time\":1}", "id",
-	       "byte 0x00 at position 2 is not allowed (printable ASCII without spaces)", NULL);
+	/* an id holding U+0000 is reported as written, with its length */
+	reject_id_bytes("{\"id\":\"x\\u0000y\",\"customer\":\"acme\",\"type\":\"x\",\"time\":1}",
+	                "id",
+	                "byte 0x00 at position 2 is not allowed (printable ASCII without spaces)",
+	                "x\0y", 3);
 	reject("{\"id\":7,\"customer\":\"acme\",\"type\":\"x\",\"time\":1}", "id",
 	       "must be a string", NULL);
 	reject("{\"id\":null,\"customer\":\"acme\",\"type\":\"x\",\"time\":1}", "id",
@@ -710,12 +733,13 @@ static void optional_out_parameters(void **state)
 	struct raas_event ev;
 
 	(void)state;
-	assert_int_equal(raas_event_parse(&arena, "{\"id\":1}", 8, NULL, &ev, NULL, NULL),
+	assert_int_equal(raas_event_parse(&arena, "{\"id\":1}", 8, NULL, &ev, NULL, NULL, NULL),
 	                 RAAS_E_INPUT);
-	assert_int_equal(raas_event_parse(&arena, "[", 1, NULL, &ev, NULL, NULL), RAAS_E_INPUT);
-	assert_int_equal(
-	        raas_event_parse(&arena, HEAD "\"p\":1}", strlen(HEAD) + 6, NULL, &ev, NULL, NULL),
-	        RAAS_E_INPUT);
+	assert_int_equal(raas_event_parse(&arena, "[", 1, NULL, &ev, NULL, NULL, NULL),
+	                 RAAS_E_INPUT);
+	assert_int_equal(raas_event_parse(&arena, HEAD "\"p\":1}", strlen(HEAD) + 6, NULL, &ev,
+	                                  NULL, NULL, NULL),
+	                 RAAS_E_INPUT);
 }
 
 /* ---- the 24-hour rule ---- */
@@ -1072,7 +1096,8 @@ static void out_of_memory(void **state)
 			raas_buf_init(&b, 1 << 20);
 			raas_err_clear(&err);
 			raas_alloc_fail_at(n);
-			rc = raas_event_parse(&a, texts[t], strlen(texts[t]), NULL, &ev, &id, &err);
+			rc = raas_event_parse(&a, texts[t], strlen(texts[t]), NULL, &ev, &id, NULL,
+			                      &err);
 			if (rc == RAAS_OK)
 				rc = raas_event_write_leaf(&b, &ev, T_2026);
 			if (rc == RAAS_OK)
@@ -1105,8 +1130,9 @@ static void out_of_memory(void **state)
 		struct raas_err err;
 
 		raas_arena_init(&small, 4096);
-		assert_int_equal(raas_event_parse(&small, big, strlen(big), NULL, &ev, NULL, &err),
-		                 RAAS_E_NOMEM);
+		assert_int_equal(
+		        raas_event_parse(&small, big, strlen(big), NULL, &ev, NULL, NULL, &err),
+		        RAAS_E_NOMEM);
 		assert_int_equal(err.code, RAAS_E_NOMEM);
 		raas_arena_free(&small);
 	}
@@ -1140,7 +1166,8 @@ static void ingest(const struct raas_json *lines, int64_t received, struct store
 
 		if (l->len == 0)
 			continue; /* blank lines are skipped but counted */
-		if (raas_event_parse(&arena, l->u.str, l->len, NULL, &ev, &id, &err) != RAAS_OK ||
+		if (raas_event_parse(&arena, l->u.str, l->len, NULL, &ev, &id, NULL, &err) !=
+		            RAAS_OK ||
 		    raas_event_check_clock(&ev, received, &err) != RAAS_OK) {
 			list = o->rejected;
 			goto note;
