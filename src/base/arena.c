@@ -8,6 +8,7 @@
 #include "base/alloc.h"
 
 #define CHUNK_SIZE ((size_t)64 * 1024)
+#define MAX_SPARE 64 /* chunks kept by reset: 4 MiB */
 
 struct raas_arena_chunk {
 	struct raas_arena_chunk *next;
@@ -19,6 +20,8 @@ struct raas_arena_chunk {
 void raas_arena_init(struct raas_arena *arena, size_t limit)
 {
 	arena->head = NULL;
+	arena->spare = NULL;
+	arena->nspare = 0;
 	arena->used = 0;
 	arena->limit = limit;
 }
@@ -38,9 +41,14 @@ void *raas_arena_alloc(struct raas_arena *arena, size_t size)
 		return NULL;
 	if (!c || c->size - c->off < need) {
 		size_t chunk = need > CHUNK_SIZE / 4 ? need : CHUNK_SIZE;
-		struct raas_arena_chunk *n = raas_malloc(sizeof *n + chunk);
-		if (!n)
+		struct raas_arena_chunk *n;
+		if (chunk == CHUNK_SIZE && arena->spare) {
+			n = arena->spare;
+			arena->spare = n->next;
+			arena->nspare--;
+		} else if (!(n = raas_malloc(sizeof *n + chunk))) {
 			return NULL;
+		}
 		n->size = chunk;
 		n->off = 0;
 		if (c && chunk == need) {
@@ -77,7 +85,13 @@ void raas_arena_reset(struct raas_arena *arena)
 
 	while (c) {
 		struct raas_arena_chunk *next = c->next;
-		raas_free(c);
+		if (c->size == CHUNK_SIZE && arena->nspare < MAX_SPARE) {
+			c->next = arena->spare;
+			arena->spare = c;
+			arena->nspare++;
+		} else {
+			raas_free(c);
+		}
 		c = next;
 	}
 	arena->head = NULL;
@@ -86,5 +100,12 @@ void raas_arena_reset(struct raas_arena *arena)
 
 void raas_arena_free(struct raas_arena *arena)
 {
+	struct raas_arena_chunk *c;
+
 	raas_arena_reset(arena);
+	while ((c = arena->spare)) {
+		arena->spare = c->next;
+		raas_free(c);
+	}
+	arena->nspare = 0;
 }

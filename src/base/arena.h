@@ -11,9 +11,11 @@
 struct raas_arena_chunk;
 
 struct raas_arena {
-	struct raas_arena_chunk *head; /* newest chunk first */
-	size_t used;                   /* bytes handed out, for the limit */
-	size_t limit;                  /* 0: no limit */
+	struct raas_arena_chunk *head;  /* newest chunk first */
+	struct raas_arena_chunk *spare; /* emptied standard chunks kept for reuse by reset */
+	size_t nspare;
+	size_t used;  /* bytes handed out, for the limit */
+	size_t limit; /* 0: no limit */
 };
 
 /* Prepares an empty arena that hands out at most limit bytes (0: unlimited). */
@@ -23,9 +25,10 @@ void raas_arena_init(struct raas_arena *arena, size_t limit);
 void *raas_arena_alloc(struct raas_arena *arena, size_t size);
 /* Returns a NUL-terminated copy of n bytes owned by the arena, or NULL. */
 char *raas_arena_strndup(struct raas_arena *arena, const char *s, size_t n);
-/* Frees everything the arena handed out; it can be used again. */
+/* Releases everything the arena handed out; it can be used again. Standard-size chunks are
+ * kept (up to a few MiB) so that a per-batch arena does not go back to malloc every batch. */
 void raas_arena_reset(struct raas_arena *arena);
-/* Same as reset (kept separate so call sites say what they mean). */
+/* Frees everything, kept chunks included. */
 void raas_arena_free(struct raas_arena *arena);
 
 #endif

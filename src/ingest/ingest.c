@@ -16,7 +16,7 @@
 #include "base/map.h"
 #include "store/idtable.h"
 
-#define READ_CHUNK ((size_t)4 << 20)
+#define READ_CHUNK ((size_t)1 << 20) /* a window: small enough to keep both threads busy */
 #define MAX_MATCHES 8
 
 struct problem {

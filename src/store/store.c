@@ -590,6 +590,8 @@ const struct raas_store_contract *raas_store_contract_latest(const struct raas_s
 	return best;
 }
 
+/* state/contracts: one line per version, fields separated by single spaces (no field can
+ * hold a space): POS VERSION EFFECTIVE_US APPLIED_US ID CUSTOMER EFFECTIVE TYPE... */
 static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 {
 	char path[PATH_LEN];
@@ -597,8 +599,16 @@ static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 	raas_rc rc = RAAS_OK;
 
 	raas_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < s->committed_contracts && !rc; i++)
-		rc = raas_buf_printf(&b, "%llu\n", (unsigned long long)s->contracts[i]->pos);
+	for (size_t i = 0; i < s->committed_contracts && !rc; i++) {
+		const struct raas_store_contract *c = s->contracts[i];
+		rc = raas_buf_printf(&b, "%llu %u %lld %lld %s %s %s", (unsigned long long)c->pos,
+		                     c->version, (long long)c->effective_us,
+		                     (long long)c->applied_us, c->id, c->customer, c->effective);
+		for (uint32_t t = 0; t < c->ntypes && !rc; t++)
+			rc = raas_buf_printf(&b, " %s", c->types[t]);
+		if (!rc)
+			rc = raas_buf_putc(&b, '\n');
+	}
 	if (rc)
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 	else {
@@ -609,42 +619,75 @@ static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 	return rc;
 }
 
+/* Splits the next space-separated field off *p (up to end); returns it NUL-terminated. */
+static char *next_field(char **p, char *end)
+{
+	char *f = *p, *sp;
+
+	if (f >= end)
+		return NULL;
+	sp = memchr(f, ' ', (size_t)(end - f));
+	if (!sp)
+		sp = end;
+	*sp = '\0';
+	*p = sp + 1;
+	return f;
+}
+
 static raas_rc load_contracts(struct raas_store *s, struct raas_err *err)
 {
 	char path[PATH_LEN];
-	struct raas_buf b, scratch;
-	raas_rc rc;
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
 
 	pathf(path, "%s/state/contracts", s->tdir);
 	if (access(path, F_OK) != 0)
 		return RAAS_OK;
 	raas_buf_init(&b, (size_t)1 << 30);
-	raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
 	if ((rc = read_file(path, &b, err)))
 		goto out;
 	for (char *p = b.data; p && p < b.data + b.len;) {
-		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p)), *end;
+		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p));
+		char *f[7], *t;
 		struct raas_store_contract *c;
-		struct raas_log_record rec;
-		uint64_t pos;
 		if (!nl)
-			break;
-		pos = strtoull(p, &end, 10);
-		if (end != nl) {
-			rc = raas_err_set(err, RAAS_E_STORAGE, path, "damaged contract list");
+			break; /* an unfinished last line: the log replay restores it */
+		for (int k = 0; k < 7; k++)
+			f[k] = next_field(&p, nl);
+		c = raas_calloc(1, sizeof *c);
+		if (!c) {
+			rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 			goto out;
 		}
-		if ((rc = raas_log_read(s->log, pos, &rec, &scratch, err)) ||
-		    (rc = contract_from_leaf(&rec, &c, err)) || (rc = add_contract(s, c)))
+		if (!f[6] || !(c->id = raas_strdup(f[4])) || !(c->customer = raas_strdup(f[5])) ||
+		    !(c->effective = raas_strdup(f[6])) ||
+		    !(c->types = raas_calloc(3 * 64 + 1, sizeof *c->types))) {
+			free_contract(c);
+			rc = raas_err_set(err, f[6] ? RAAS_E_NOMEM : RAAS_E_STORAGE, path,
+			                  f[6] ? "out of memory" : "damaged contract list");
 			goto out;
+		}
+		c->pos = strtoull(f[0], NULL, 10);
+		c->version = (uint32_t)strtoul(f[1], NULL, 10);
+		c->effective_us = strtoll(f[2], NULL, 10);
+		c->applied_us = strtoll(f[3], NULL, 10);
+		while (c->ntypes < 3 * 64 && (t = next_field(&p, nl))) {
+			if (!(c->types[c->ntypes] = raas_strdup(t))) {
+				free_contract(c);
+				rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+				goto out;
+			}
+			c->ntypes++;
+		}
+		if ((rc = add_contract(s, c))) {
+			rc = raas_err_set(err, rc, path, "cannot load the contract list");
+			goto out;
+		}
 		p = nl + 1;
 	}
 	s->committed_contracts = s->ncontracts;
 out:
-	if (rc == RAAS_E_INPUT)
-		rc = RAAS_E_STORAGE; /* a listed record that cannot be read is damage */
 	raas_buf_free(&b);
-	raas_buf_free(&scratch);
 	return rc;
 }
 
@@ -723,7 +766,7 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 		s->customers_dirty = true;
 	}
 	if (rec->kind == RAAS_ENTRY_CONTRACT) {
-		struct raas_store_contract *c;
+		struct raas_store_contract *c = NULL;
 		bool known = false;
 		for (size_t i = 0; i < s->ncontracts && !known; i++)
 			known = s->contracts[i]->pos == rec->pos;
