@@ -48,8 +48,7 @@ struct raas_event {
  * rule (that needs the received time: raas_event_check_clock). */
 RAAS_WUR raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
                                   const struct raas_event_limits *limits, struct raas_event *out,
-                                  const char **id_out, size_t *id_len_out,
-                                  struct raas_err *err);
+                                  const char **id_out, size_t *id_len_out, struct raas_err *err);
 
 /* The 24-hour rule: RAAS_E_INPUT ("time: more than 24 hours after the received time ...")
  * when ev->time_us > received_us + 24 h. */

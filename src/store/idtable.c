@@ -84,9 +84,11 @@ static raas_rc map_file(struct raas_idtable *t, int fd, struct raas_err *err)
 	t->map_len = (size_t)st.st_size;
 	t->hdr = (struct header *)t->map;
 	t->slots = (struct slot *)(t->map + HEADER_BYTES);
+	/* The size check divides, so that a damaged capacity cannot overflow it. */
 	if (memcmp(t->hdr->magic, MAGIC, 8) != 0 || t->hdr->capacity < MIN_CAPACITY ||
 	    (t->hdr->capacity & (t->hdr->capacity - 1)) ||
-	    HEADER_BYTES + t->hdr->capacity * sizeof(struct slot) != t->map_len)
+	    (t->map_len - HEADER_BYTES) % sizeof(struct slot) != 0 ||
+	    (t->map_len - HEADER_BYTES) / sizeof(struct slot) != t->hdr->capacity)
 		return raas_err_set(err, RAAS_E_STORAGE, t->path, "id index damaged (bad header)");
 	return RAAS_OK;
 }

@@ -379,6 +379,7 @@ raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
 	goto out;
 torn:
 	/* Everything from pos on is an incomplete or damaged tail. */
+	rc = RAAS_OK;
 	if (truncate_torn) {
 		rc = cut_at(log, pos, err);
 		goto done;
@@ -499,6 +500,9 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	put64(hdr + 24, customer_seq);
 	put64(hdr + 32, (uint64_t)clock_us);
 	put64(hdr + 8, checksum(hdr, leaf, len));
+	/* Room for the whole record first, so that a failure leaves the batch as it was. */
+	if ((rc = raas_buf_reserve(&log->pending, size)))
+		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
 	if ((rc = raas_buf_append(&log->pending, hdr, sizeof hdr)) ||
 	    (rc = raas_buf_append(&log->pending, leaf, len)) ||
 	    (rc = raas_buf_append(&log->pending, zeros, size - sizeof hdr - len)))

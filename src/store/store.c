@@ -7,8 +7,8 @@
  *   DIR/tenants/t-NAME/tenant.json   {"name":NAME}
  *   DIR/tenants/t-NAME/log/N.seg     the tenant's log (log.h): the source of truth
  *   DIR/tenants/t-NAME/state/        derived state: ids.tbl (idtable.h), customers
- *                                    ("ENTRIES ID" per line), contracts (one log position
- *                                    per line)
+ *                                    ("ENTRIES ID" per line), contracts (one version per
+ *                                    line: position, number, times, ids, types)
  */
 #include "store/store.h"
 
@@ -470,6 +470,11 @@ static raas_rc add_contract(struct raas_store *s, struct raas_store_contract *c)
 	return rc;
 }
 
+static bool is_string(const struct raas_json *v)
+{
+	return v && v->type == RAAS_JSON_STRING;
+}
+
 static char *json_strdup(const struct raas_json *v)
 {
 	return v && v->type == RAAS_JSON_STRING ? raas_strndup(v->u.str, v->len) : NULL;
@@ -525,14 +530,19 @@ static raas_rc contract_from_leaf(const struct raas_log_record *rec,
 	rc = raas_json_parse(&arena, rec->leaf, rec->leaf_len, NULL, &leaf, err);
 	if (rc)
 		goto out;
-	c->id = json_strdup(raas_json_get(leaf, "id"));
-	c->customer = json_strdup(raas_json_get(leaf, "customer"));
-	c->effective = json_strdup(raas_json_get(leaf, "effective"));
 	v = raas_json_get(leaf, "version");
-	if (!c->id || !c->customer || !c->effective || !v || v->type != RAAS_JSON_NUMBER) {
+	if (!is_string(raas_json_get(leaf, "id")) || !is_string(raas_json_get(leaf, "customer")) ||
+	    !is_string(raas_json_get(leaf, "effective")) || !v || v->type != RAAS_JSON_NUMBER) {
 		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
 		                  "damaged contract entry at log position %llu",
 		                  (unsigned long long)rec->pos);
+		goto out;
+	}
+	c->id = json_strdup(raas_json_get(leaf, "id"));
+	c->customer = json_strdup(raas_json_get(leaf, "customer"));
+	c->effective = json_strdup(raas_json_get(leaf, "effective"));
+	if (!c->id || !c->customer || !c->effective) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 		goto out;
 	}
 	c->version = (uint32_t)strtoul(v->u.str, NULL, 10);
@@ -709,6 +719,8 @@ static raas_rc leaf_customer(struct replay *r, const struct raas_log_record *rec
 
 	raas_arena_reset(&r->arena);
 	rc = raas_json_parse(&r->arena, rec->leaf, rec->leaf_len, NULL, &doc, r->err);
+	if (rc == RAAS_E_NOMEM)
+		return rc;
 	if (rc || doc->type != RAAS_JSON_OBJECT)
 		return raas_err_set(r->err, RAAS_E_STORAGE, NULL,
 		                    "damaged entry at log position %llu",
@@ -857,6 +869,8 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 
 	raas_buf_init(&b, 65536);
 	raas_arena_init(&arena, 0);
+	if (s)
+		s->lock_fd = -1; /* before anything can fail: close() must not take fd 0 */
 	if (!s || !(s->dir = raas_strdup(dir))) {
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 		goto fail;
@@ -878,10 +892,13 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 	}
 	if ((rc = read_file(path, &b, err)))
 		goto fail;
-	if (raas_json_parse(&arena, b.data, b.len, NULL, &marker, err) != RAAS_OK ||
-	    !(fmt = raas_json_get(marker, "format")) || fmt->type != RAAS_JSON_STRING ||
-	    strcmp(fmt->u.str, FORMAT) || !(tenant = raas_json_get(marker, "tenant")) ||
-	    tenant->type != RAAS_JSON_STRING || !valid_name(tenant->u.str, tenant->len)) {
+	rc = raas_json_parse(&arena, b.data, b.len, NULL, &marker, err);
+	if (rc == RAAS_E_NOMEM)
+		goto fail;
+	if (rc != RAAS_OK || !(fmt = raas_json_get(marker, "format")) ||
+	    fmt->type != RAAS_JSON_STRING || strcmp(fmt->u.str, FORMAT) ||
+	    !(tenant = raas_json_get(marker, "tenant")) || tenant->type != RAAS_JSON_STRING ||
+	    !valid_name(tenant->u.str, tenant->len)) {
 		rc = raas_err_set(err, RAAS_E_STORAGE, path, "not a %s data directory marker",
 		                  FORMAT);
 		goto fail;

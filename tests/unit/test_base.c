@@ -121,6 +121,11 @@ static void arena(void **state)
 	assert_string_equal(s, "hello");
 	raas_arena_reset(&a);
 	assert_int_equal(a.used, 0);
+	assert_true(a.nspare > 0); /* standard chunks are kept for reuse */
+	s = raas_arena_strndup(&a, "again", 5);
+	assert_string_equal(s, "again");
+	raas_arena_free(&a);
+	assert_int_equal(a.nspare, 0);
 
 	raas_arena_init(&a, 1000);
 	assert_non_null(raas_arena_alloc(&a, 500));
