@@ -1052,54 +1052,61 @@ bool raas_json_equal(const struct raas_json *a, const struct raas_json *b)
 
 /* ---- writing ---- */
 
-raas_rc raas_json_write_string(struct raas_buf *b, const char *s, size_t len)
+size_t raas_json_escape(unsigned char c, char esc[6])
 {
 	static const char hex[] = "0123456789abcdef";
+
+	esc[0] = '\\';
+	switch (c) {
+	case '"':
+	case '\\':
+		esc[1] = (char)c;
+		return 2;
+	case '\n':
+		esc[1] = 'n';
+		return 2;
+	case '\r':
+		esc[1] = 'r';
+		return 2;
+	case '\t':
+		esc[1] = 't';
+		return 2;
+	case '\b':
+		esc[1] = 'b';
+		return 2;
+	case '\f':
+		esc[1] = 'f';
+		return 2;
+	default:
+		if (c >= 0x20)
+			return 0;
+		esc[1] = 'u';
+		esc[2] = '0';
+		esc[3] = '0';
+		esc[4] = hex[c >> 4];
+		esc[5] = hex[c & 15];
+		return 6;
+	}
+}
+
+raas_rc raas_json_write_string(struct raas_buf *b, const char *s, size_t len)
+{
 	size_t run = 0;
 	raas_rc rc;
 
 	rc = raas_buf_putc(b, '"');
 	for (size_t i = 0; i < len && rc == RAAS_OK; i++) {
 		unsigned char c = (unsigned char)s[i];
-		char esc[6] = {'\\', 0, 0, 0, 0, 0};
-		size_t n = 2;
+		char esc[6];
+		size_t n;
 
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
+		n = raas_json_escape(c, esc);
 		rc = raas_buf_append(b, s + run, i - run);
-		if (rc)
-			break;
+		if (rc == RAAS_OK)
+			rc = raas_buf_append(b, esc, n);
 		run = i + 1;
-		switch (c) {
-		case '"':
-		case '\\':
-			esc[1] = (char)c;
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			n = 6;
-			break;
-		}
-		rc = raas_buf_append(b, esc, n);
 	}
 	if (rc == RAAS_OK)
 		rc = raas_buf_append(b, s + run, len - run);

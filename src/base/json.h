@@ -79,6 +79,10 @@ const struct raas_json *raas_json_getn(const struct raas_json *obj, const char *
  * byte for byte after unescaping. Numbers that cannot be parsed compare by text. */
 bool raas_json_equal(const struct raas_json *a, const struct raas_json *b);
 
+/* The minimal escape of byte c (settlement.md) written into esc, and its length: 2 for
+ * \" \\ \n \r \t \b \f, 6 for \u00XX (other bytes below 0x20), 0 for a byte written as is. */
+size_t raas_json_escape(unsigned char c, char esc[6]);
+
 /* Appends s as a JSON string literal escaped minimally (settlement.md): `\"`, `\\`,
  * \n \r \t \b \f, and \u00XX (lowercase hex) for other bytes below 0x20; everything else,
  * non-ASCII UTF-8 included, as is. */

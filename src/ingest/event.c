@@ -540,7 +540,6 @@ static bool canon_char(struct canon *c, char ch)
  * byte-by-byte loop: the strings are short, and calls per run cost more than they save. */
 static bool canon_string(struct canon *c, const char *s, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	const char *p = c->p, *end = c->end;
 	bool ok = false;
 
@@ -549,8 +548,8 @@ static bool canon_string(struct canon *c, const char *s, size_t len)
 	p++;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
-		char esc[6] = {'\\', 0, '0', '0', 0, 0};
-		size_t n = 2;
+		char esc[6];
+		size_t n;
 
 		if (ch >= 0x20 && ch != '"' && ch != '\\') {
 			if (p == end || *p != (char)ch)
@@ -558,33 +557,7 @@ static bool canon_string(struct canon *c, const char *s, size_t len)
 			p++;
 			continue;
 		}
-		switch (ch) {
-		case '"':
-		case '\\':
-			esc[1] = (char)ch;
-			break;
-		case '\n':
-			esc[1] = 'n';
-			break;
-		case '\r':
-			esc[1] = 'r';
-			break;
-		case '\t':
-			esc[1] = 't';
-			break;
-		case '\b':
-			esc[1] = 'b';
-			break;
-		case '\f':
-			esc[1] = 'f';
-			break;
-		default:
-			esc[1] = 'u';
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			n = 6;
-			break;
-		}
+		n = raas_json_escape(ch, esc);
 		for (size_t k = 0; k < n; k++, p++)
 			if (p == end || *p != esc[k])
 				goto out;
