@@ -31,8 +31,8 @@ static int run_ingest(struct raas_cli *cli)
 
 	raas_err_clear(&err);
 	raas_buf_init(&report, (size_t)1 << 30);
-	if ((rc = raas_cli_now(cli, &opt.now_us)))
-		return rc;
+	if (raas_cli_option_value(cli, "now") && (rc = raas_cli_now(cli, &opt.now_us)))
+		return rc; /* a bad --now is reported before anything is opened */
 	opt.atomic = raas_cli_option_value(cli, "atomic") != NULL;
 	opt.lines = true;
 	if (batch) {
@@ -49,8 +49,15 @@ static int run_ingest(struct raas_cli *cli)
 		fprintf(cli->err, "%s: cannot open: %s\n", file, strerror(errno));
 		return 2;
 	}
-	if (raas_store_open(cli->data_dir, true, &store, &err) ||
-	    raas_store_check_clock(store, opt.now_us, &err) ||
+	if (raas_store_open(cli->data_dir, true, &store, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	/* The real clock is read once the writer lock is held, so that a writer that waited
+	 * for another one does not find its clock behind the directory's. */
+	if (!raas_cli_option_value(cli, "now"))
+		(void)raas_cli_now(cli, &opt.now_us);
+	if (raas_store_check_clock(store, opt.now_us, &err) ||
 	    raas_ingest_begin(store, &opt, &in, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;

@@ -197,28 +197,45 @@ static int compare_leaf(struct raas_ingest *in, const struct raas_event *ev, con
 static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t key,
                   struct raas_err *err, raas_rc *rc)
 {
-	uint64_t pos[MAX_MATCHES];
+	uint64_t few[MAX_MATCHES], *pos = few;
 	size_t n;
-	int r;
+	int r = 0;
 
 	*rc = RAAS_OK;
 	n = raas_store_find_event(in->store, key, pos, MAX_MATCHES);
-	for (size_t i = 0; i < n && i < MAX_MATCHES; i++) {
+	if (n > MAX_MATCHES) {
+		/* Stale entries left by crashes can pile up under a key: read them all. */
+		pos = raas_calloc(n, sizeof *pos);
+		if (!pos) {
+			*rc = oom(err);
+			return 0;
+		}
+		n = raas_store_find_event(in->store, key, pos, n);
+	}
+	for (size_t i = 0; i < n; i++) {
 		struct raas_log_record rec;
 		*rc = raas_store_probe(in->store, pos[i], &rec, &in->scratch, err);
 		if (*rc == RAAS_E_INPUT) {
-			*rc = RAAS_OK; /* a stale hint: no event there */
+			*rc = RAAS_OK; /* a stale hint: no record starts there */
 			continue;
 		}
-		if (*rc)
-			return 0;
+		if (*rc) {
+			/* A record that fails its checksum, or a log that cannot be read: never
+			 * guess, since the event might be the one stored there. */
+			char msg[RAAS_ERR_MESSAGE_MAX];
+			snprintf(msg, sizeof msg, "%s", err->message);
+			*rc = raas_err_set(err, RAAS_E_STORAGE, NULL, "%s", msg);
+			break;
+		}
 		if (rec.kind != RAAS_ENTRY_EVENT)
 			continue;
 		r = compare_leaf(in, ev, rec.leaf, rec.leaf_len, err, rc);
 		if (r || *rc)
-			return r;
+			break;
 	}
-	return 0;
+	if (pos != few)
+		raas_free(pos);
+	return *rc ? 0 : r;
 }
 
 /* Hands the current batch to the store's group commit (the previous one is completed
@@ -376,6 +393,7 @@ struct pipeline {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct window *published; /* the window the helper should work on, or NULL */
+	struct window *busy;      /* the window the helper is working on, or NULL */
 	bool quit;
 };
 
@@ -411,9 +429,11 @@ static void *helper_main(void *arg)
 			break;
 		w = pl->published;
 		pl->published = NULL;
+		pl->busy = w; /* the main thread must not reset w before this is cleared */
 		pthread_mutex_unlock(&pl->mu);
 		work_on(pl->opt, w, 1);
 		pthread_mutex_lock(&pl->mu);
+		pl->busy = NULL;
 		pthread_cond_broadcast(&pl->cv);
 	}
 	pthread_mutex_unlock(&pl->mu);
@@ -433,7 +453,9 @@ static void finish_window(struct pipeline *pl, struct window *w)
 {
 	work_on(pl->opt, w, 0);
 	pthread_mutex_lock(&pl->mu);
-	while (atomic_load(&w->done) < w->n) {
+	/* Done means every line parsed and the helper out of work_on(w): it may still be
+	 * between its last claim and leaving, and w is reset right after this returns. */
+	while (atomic_load(&w->done) < w->n || pl->busy == w) {
 		if (pl->published == w) {
 			/* The helper never picked it up: take it back and finish it here. */
 			pl->published = NULL;
@@ -559,7 +581,9 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 		memcpy(w->buf, carry, carry_len);
 		w->len = carry_len;
 		carry_len = 0;
-		while (w->len < READ_CHUNK && !eof) {
+		/* At least one read per window (a carried line is at most max + 1 bytes, so there
+		 * is always room), then on until the window holds a chunk. */
+		do {
 			ssize_t n = read(fd, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
 			if (n < 0 && errno == EINTR)
 				continue;
@@ -570,7 +594,7 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 			}
 			eof = n == 0;
 			w->len += (size_t)n;
-		}
+		} while (w->len < READ_CHUNK && !eof);
 		if (skipping) {
 			/* Inside a line already rejected as too long: drop it up to its newline. */
 			char *nl = memchr(w->buf, '\n', w->len);

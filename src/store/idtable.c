@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -61,7 +62,9 @@ static void read_boot_id(char *out)
 
 	memset(out, 0, BOOT_ID_LEN);
 	if (!f || !fgets(out, BOOT_ID_LEN, f))
-		snprintf(out, BOOT_ID_LEN, "unknown");
+		/* Unknown boot: unique per process, so a dirty table is never trusted. */
+		snprintf(out, BOOT_ID_LEN, "unknown-%ld-%lld", (long)getpid(),
+		         (long long)time(NULL));
 	if (f)
 		fclose(f);
 	out[strcspn(out, "\n")] = '\0';
@@ -82,6 +85,7 @@ static raas_rc map_file(struct raas_idtable *t, int fd, struct raas_err *err)
 		return sys_error(err, "cannot map the id index", t->path);
 	t->map = m;
 	t->map_len = (size_t)st.st_size;
+	/* (on a bad header below the mapping stays in t->map, released by the caller) */
 	t->hdr = (struct header *)t->map;
 	t->slots = (struct slot *)(t->map + HEADER_BYTES);
 	/* The size check divides, so that a damaged capacity cannot overflow it. */
@@ -142,7 +146,21 @@ raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable *
 		if (st.st_size == 0 && (rc = format_file(t->fd, MIN_CAPACITY, NULL, path, err)))
 			goto fail;
 	}
-	if ((rc = map_file(t, t->fd, err)))
+	rc = map_file(t, t->fd, err);
+	if (rc && writable) {
+		/* Derived state that cannot be read (a power cut after a rename, say) is made anew
+		 * and rebuilt from the log rather than keeping the store closed. */
+		if (t->map) {
+			munmap(t->map, t->map_len);
+			t->map = NULL;
+		}
+		if ((rc = format_file(t->fd, MIN_CAPACITY, NULL, path, err)) ||
+		    (rc = map_file(t, t->fd, err)))
+			goto fail;
+		t->hdr->dirty = 1; /* from an unknown past: untrusted */
+		memset(t->hdr->boot_id, 0, BOOT_ID_LEN);
+	}
+	if (rc)
 		goto fail;
 	t->trusted = !t->hdr->dirty || !strncmp(t->hdr->boot_id, t->boot_id, BOOT_ID_LEN);
 	*out = t;
@@ -280,6 +298,13 @@ raas_rc raas_idtable_begin(struct raas_idtable *t, struct raas_err *err)
 	return RAAS_OK;
 }
 
+raas_rc raas_idtable_sync_header(struct raas_idtable *t, struct raas_err *err)
+{
+	if (msync(t->map, HEADER_BYTES, MS_SYNC) != 0)
+		return sys_error(err, "cannot sync the id index", t->path);
+	return RAAS_OK;
+}
+
 raas_rc raas_idtable_sync(struct raas_idtable *t, struct raas_err *err)
 {
 	if (msync(t->map, t->map_len, MS_SYNC) != 0)
@@ -305,6 +330,8 @@ static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, str
 	if (fd < 0)
 		return sys_error(err, "cannot create the id index", tmp);
 	if ((rc = format_file(fd, capacity, t->hdr, tmp, err)) || (rc = map_file(&n, fd, err))) {
+		if (n.map != t->map)
+			munmap(n.map, n.map_len);
 		close(fd);
 		unlink(tmp);
 		return rc;

@@ -55,6 +55,8 @@ void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos);
 void raas_idtable_remove(struct raas_idtable *t, uint64_t key, uint64_t pos);
 /* Marks the table as modified in this boot; call before the first change of a session. */
 RAAS_WUR raas_rc raas_idtable_begin(struct raas_idtable *t, struct raas_err *err);
+/* Writes the header (covered, clock) to disk. */
+RAAS_WUR raas_rc raas_idtable_sync_header(struct raas_idtable *t, struct raas_err *err);
 /* Writes every change to disk and marks the table clean (msync; used by `raas verify`
  * and tests — ingest leaves write-back to the kernel). */
 RAAS_WUR raas_rc raas_idtable_sync(struct raas_idtable *t, struct raas_err *err);

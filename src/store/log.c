@@ -192,7 +192,7 @@ raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, str
 	/* The physical end; the recovery scan decides whether the tail is whole. */
 	log->end = make_pos(log->nsegments - 1, (uint64_t)st.st_size);
 	log->pending_end = log->end;
-	log->durable = log->end; /* whatever is in the files is treated as written */
+	log->durable = 0; /* until recovery syncs what the files hold */
 	log->sync_from = UINT32_MAX;
 out:
 	if (rc) {
@@ -300,7 +300,7 @@ static void decode(const unsigned char *hdr, uint64_t pos, struct raas_log_recor
 	rec->leaf = (const char *)hdr + RAAS_LOG_HEADER_BYTES;
 }
 
-raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
+raas_rc raas_log_scan(struct raas_log *log, uint64_t from, uint64_t keep,
                       raas_rc (*fn)(void *ctx, const struct raas_log_record *rec), void *ctx,
                       bool truncate_torn, struct raas_err *err)
 {
@@ -326,6 +326,14 @@ raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
 			if (off == size && seg + 1 < log->nsegments) {
 				pos = make_pos(seg + 1, 0);
 				continue;
+			}
+			if (off > size && seg + 1 < log->nsegments) {
+				rc = raas_err_set(
+				        err, RAAS_E_STORAGE, log->dir,
+				        "log segment %u ends inside a record (position %llu): the "
+				        "log is damaged",
+				        seg, (unsigned long long)pos);
+				goto out;
 			}
 			if (off > size)
 				goto torn;
@@ -359,7 +367,7 @@ raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
 					break; /* refill from here */
 				/* Bigger than a chunk: read it on its own. */
 				rc = raas_log_read(log, pos, &rec, &one, err);
-				if (rc == RAAS_E_INPUT)
+				if (rc == RAAS_E_INPUT || rc == RAAS_E_VERIFY)
 					goto torn;
 				if (rc || (fn && (rc = fn(ctx, &rec))))
 					goto out;
@@ -378,8 +386,16 @@ raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
 	}
 	goto out;
 torn:
-	/* Everything from pos on is an incomplete or damaged tail. */
+	/* Everything from pos on is an incomplete or damaged tail — unless it lies before the
+	 * last batch known to be durable: that is damage, reported and never cut away. */
 	rc = RAAS_OK;
+	if (pos < keep) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, log->dir,
+		                  "damaged log record at position %llu, before the last durable "
+		                  "batch (%llu): the store is damaged and was not changed",
+		                  (unsigned long long)pos, (unsigned long long)keep);
+		goto done;
+	}
 	if (truncate_torn) {
 		rc = cut_at(log, pos, err);
 		goto done;
@@ -441,8 +457,10 @@ raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record
 	if (fd < 0)
 		return RAAS_E_STORAGE;
 	n = pread(fd, hdr, sizeof hdr, (off_t)off_of(pos));
+	if (n < 0)
+		return sys_error(err, "cannot read the log", log->dir);
 	if (n != (ssize_t)sizeof hdr || get32(hdr) != MAGIC || get32(hdr + 4) > RAAS_LOG_MAX_LEAF)
-		return raas_err_set(err, RAAS_E_INPUT, NULL, "damaged log record at position %llu",
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "no log record at position %llu",
 		                    (unsigned long long)pos);
 	len = get32(hdr + 4);
 	raas_buf_reset(scratch);
@@ -451,14 +469,16 @@ raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record
 		                    "cannot buffer a log record of %u bytes", len);
 	memcpy(scratch->data, hdr, sizeof hdr);
 	n = pread(fd, scratch->data + sizeof hdr, len, (off_t)(off_of(pos) + sizeof hdr));
+	if (n < 0)
+		return sys_error(err, "cannot read the log", log->dir);
 	if (n != (ssize_t)len)
-		return raas_err_set(err, RAAS_E_INPUT, NULL, "damaged log record at position %llu",
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "no whole log record at position %llu",
 		                    (unsigned long long)pos);
 	scratch->len = sizeof hdr + len;
 	scratch->data[scratch->len] = '\0';
 	decode((const unsigned char *)scratch->data, pos, rec);
 	if (get64(hdr + 8) != checksum(hdr, rec->leaf, len))
-		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		return raas_err_set(err, RAAS_E_VERIFY, NULL,
 		                    "log record at position %llu fails its checksum",
 		                    (unsigned long long)pos);
 	return RAAS_OK;
@@ -531,8 +551,8 @@ static void cut_back(struct raas_log *log)
 	struct raas_err ignored;
 
 	raas_log_discard(log);
-	/* If even that fails the recovery scan of the next open cuts the unacknowledged tail,
-	 * since the derived state ends at the durable end. */
+	/* If even that fails, the unacknowledged tail stays in the file; the next open replays
+	 * it as stored (nothing acknowledged depends on it either way). */
 	if (cut_at(log, log->durable, &ignored) != RAAS_OK)
 		log->end = log->durable;
 	log->pending_end = log->end;
@@ -609,6 +629,13 @@ raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err)
 uint64_t raas_log_durable(const struct raas_log *log)
 {
 	return log->durable;
+}
+
+raas_rc raas_log_sync_from(struct raas_log *log, uint64_t from, struct raas_err *err)
+{
+	if (seg_of(from) < log->sync_from)
+		log->sync_from = seg_of(from);
+	return raas_log_sync(log, err);
 }
 
 void raas_log_abort(struct raas_log *log)

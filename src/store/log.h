@@ -58,13 +58,17 @@ uint64_t raas_log_end(const struct raas_log *log);
 /* Calls fn for every valid record from position from to the end, in order. Stops at the
  * first record that is incomplete or fails its checksum: with truncate_torn (a writable
  * log) the log is cut there — a torn tail left by a crash — and the end moves back; without
- * it the scan just ends there. A non-zero return of fn stops the scan and is returned. */
-RAAS_WUR raas_rc raas_log_scan(struct raas_log *log, uint64_t from,
+ * it the scan just ends there. Such a record before position keep (known durable) is damage:
+ * RAAS_E_STORAGE, and nothing is cut. A non-zero return of fn stops the scan and is
+ * returned. */
+RAAS_WUR raas_rc raas_log_scan(struct raas_log *log, uint64_t from, uint64_t keep,
                                raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
                                void *ctx, bool truncate_torn, struct raas_err *err);
 
 /* Reads and verifies the record at pos — written or still pending — and sets rec->leaf to
- * point into scratch. RAAS_E_INPUT when no valid record starts at pos. */
+ * point into scratch. RAAS_E_INPUT when no record starts at pos (bad magic or length, past
+ * the end), RAAS_E_VERIFY when one does but fails its checksum (damage), RAAS_E_STORAGE
+ * when the file cannot be read. */
 RAAS_WUR raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
                                struct raas_buf *scratch, struct raas_err *err);
 
@@ -85,6 +89,9 @@ RAAS_WUR raas_rc raas_log_write(struct raas_log *log, struct raas_err *err);
  * sync). It may run in another thread while the writer only adds records (raas_log_add)
  * and reads them; on failure the writer must then call raas_log_abort. */
 RAAS_WUR raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err);
+/* Makes everything from position from to the end durable (recovery: a tail written by a
+ * process that died before its sync). */
+RAAS_WUR raas_rc raas_log_sync_from(struct raas_log *log, uint64_t from, struct raas_err *err);
 /* Cuts the log back to its durable end and drops the pending batch (after a failed sync). */
 void raas_log_abort(struct raas_log *log);
 /* Position up to which the log is durable. */

@@ -73,6 +73,7 @@ struct raas_store {
 	struct {
 		bool active;
 		bool threaded; /* a thread runs the sync (else it already ran) */
+		bool wrote;    /* the batch had log records */
 		pthread_t thread;
 		raas_rc rc;
 		struct raas_err err;
@@ -810,10 +811,12 @@ static void reset_derived(struct raas_store *s)
 static raas_rc recover(struct raas_store *s, struct raas_err *err)
 {
 	struct replay r = {.s = s, .err = err};
-	uint64_t from;
-	raas_rc rc;
-
 	bool rebuild_all = !raas_idtable_trusted(s->ids);
+	/* Everything before the recorded `covered` was durable when it was recorded (it only
+	 * advances after an fdatasync), even in a table that is no longer trusted: a bad record
+	 * there is damage to report, never a torn tail to cut. */
+	uint64_t keep = raas_idtable_covered(s->ids), from;
+	raas_rc rc;
 
 	if (rebuild_all && s->writable) {
 		/* Modified in an earlier boot and never synced: it may have lost pages. */
@@ -839,8 +842,20 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 	raas_arena_init(&r.arena, 0);
 	if (s->writable && (rc = raas_idtable_begin(s->ids, err)))
 		goto out;
-	rc = raas_log_scan(s->log, from, replay_record, &r, s->writable, err);
+	if (keep > raas_log_end(s->log)) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, s->tdir,
+		                  "the log is shorter than it was when last known durable (%llu < "
+		                  "%llu bytes): the store is damaged",
+		                  (unsigned long long)raas_log_end(s->log),
+		                  (unsigned long long)keep);
+		goto out;
+	}
+	rc = raas_log_scan(s->log, from, keep, replay_record, &r, s->writable, err);
 	if (rc)
+		goto out;
+	/* The tail may have been written by a process that died before its fdatasync: make it
+	 * durable before anything (a duplicate in a report, `covered`) relies on it. */
+	if (s->writable && (rc = raas_log_sync_from(s->log, from, err)))
 		goto out;
 	s->committed_customers = s->ncustomers;
 	s->committed_contracts = s->ncontracts;
@@ -987,7 +1002,7 @@ raas_rc raas_store_read(struct raas_store *s, uint64_t pos, struct raas_log_reco
 {
 	raas_rc rc = raas_log_read(s->log, pos, rec, scratch, err);
 
-	return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
+	return rc == RAAS_E_INPUT || rc == RAAS_E_VERIFY ? RAAS_E_STORAGE : rc;
 }
 
 raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raas_log_record *rec,
@@ -1150,9 +1165,14 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 	s->committed_contracts = s->flight.ncontracts;
 	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
 		return rc;
-	if (s->flight.clock > s->clock)
+	if (s->flight.clock > s->clock) {
 		s->clock = s->flight.clock;
-	raas_idtable_set_clock(s->ids, s->clock);
+		raas_idtable_set_clock(s->ids, s->clock);
+		/* With no entry to carry it, the clock lives only in the header: make it
+		 * durable, or a power cut could move the directory's clock back. */
+		if (!s->flight.wrote && (rc = raas_idtable_sync_header(s->ids, err)))
+			return rc;
+	}
 	raas_idtable_set_covered(s->ids, raas_log_durable(s->log));
 	return RAAS_OK;
 }
@@ -1173,7 +1193,8 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 		s->flight.entries = e;
 		s->flight.cap_entries = cap;
 	}
-	if (raas_log_pending(s->log) && (rc = raas_log_write(s->log, err))) {
+	s->flight.wrote = raas_log_pending(s->log) > 0;
+	if (s->flight.wrote && (rc = raas_log_write(s->log, err))) {
 		raas_store_discard(s);
 		return rc;
 	}

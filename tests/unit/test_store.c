@@ -262,7 +262,7 @@ static raas_rc scan_expect(struct raas_log *log, uint64_t from, const struct exp
 {
 	struct scan_check c = {exp, n, 0, 0};
 	struct raas_err err;
-	raas_rc rc = raas_log_scan(log, from, scan_fn, &c, truncate, &err);
+	raas_rc rc = raas_log_scan(log, from, 0, scan_fn, &c, truncate, &err);
 
 	assert_int_equal(c.seen, n);
 	return rc;
@@ -487,10 +487,11 @@ static void log_scan_from_middle(void **state)
 	assert_int_equal(scan_expect(log, raas_log_end(log), NULL, 0, false), RAAS_OK);
 	/* A callback's non-zero return stops the scan and is returned. */
 	sc = (struct scan_check){recs + 2, 6, 0, 2};
-	assert_int_equal(raas_log_scan(log, recs[2].pos, scan_fn, &sc, false, &err), RAAS_E_VERIFY);
+	assert_int_equal(raas_log_scan(log, recs[2].pos, 0, scan_fn, &sc, false, &err),
+	                 RAAS_E_VERIFY);
 	assert_int_equal(sc.seen, 2);
 	/* A NULL callback just finds the end. */
-	assert_int_equal(raas_log_scan(log, recs[5].pos, NULL, NULL, false, &err), RAAS_OK);
+	assert_int_equal(raas_log_scan(log, recs[5].pos, 0, NULL, NULL, false, &err), RAAS_OK);
 	assert_int_equal(raas_log_end(log), recs[7].pos + rec_size(recs[7].len));
 	raas_log_close(log);
 }
@@ -622,14 +623,14 @@ static void log_damaged_last_record(void **state)
 	write_all(f.seg, f.bytes, f.len);
 	flip_byte(f.seg, f.last + 45);
 	log = open_log(f.dir, false);
-	assert_int_equal(raas_log_read(log, f.last, &rec, &scratch, &err), RAAS_E_INPUT);
+	assert_int_equal(raas_log_read(log, f.last, &rec, &scratch, &err), RAAS_E_VERIFY);
 	assert_string_equal(err.message, "log record at position 448 fails its checksum");
 	raas_log_close(log);
 	write_all(f.seg, f.bytes, f.len);
 	flip_byte(f.seg, f.last + 1);
 	log = open_log(f.dir, false);
 	assert_int_equal(raas_log_read(log, f.last, &rec, &scratch, &err), RAAS_E_INPUT);
-	assert_string_equal(err.message, "damaged log record at position 448");
+	assert_string_equal(err.message, "no log record at position 448"); /* bad magic */
 	raas_log_close(log);
 	raas_buf_free(&scratch);
 	free(f.bytes);
@@ -735,7 +736,7 @@ static void log_big_record_damaged_read_only(void **state)
 
 	log = open_log(dir, false);
 	sc = (struct scan_check){recs, 1, 0, 0};
-	rc = raas_log_scan(log, 0, scan_fn, &sc, false, &err);
+	rc = raas_log_scan(log, 0, 0, scan_fn, &sc, false, &err);
 	end = raas_log_end(log);
 	raas_log_close(log);
 	assert_int_equal(sc.seen, 1);
@@ -1336,14 +1337,23 @@ static void idtable_damaged(void **state)
 	assert_string_equal(err.message, "cannot open the id index: No such file or directory");
 	assert_string_equal(err.path, path);
 
+	/* Read-only, a damaged table is an error; writable, it is made anew and not trusted,
+	 * so that the store rebuilds it from the log. */
 	write_all(path, zeros, 100);
-	assert_int_equal(raas_idtable_open(path, true, &t, &err), RAAS_E_STORAGE);
+	assert_int_equal(raas_idtable_open(path, false, &t, &err), RAAS_E_STORAGE);
 	assert_string_equal(err.message, "id index too short");
+	assert_int_equal(raas_idtable_open(path, true, &t, &err), RAAS_OK);
+	assert_false(raas_idtable_trusted(t));
+	assert_int_equal(raas_idtable_count(t), 0);
+	raas_idtable_close(t);
 
 	write_all(path, zeros, (size_t)IDT_SIZE(IDT_MIN_CAP));
-	assert_int_equal(raas_idtable_open(path, true, &t, &err), RAAS_E_STORAGE);
+	assert_int_equal(raas_idtable_open(path, false, &t, &err), RAAS_E_STORAGE);
 	assert_string_equal(err.message, "id index damaged (bad header)");
 	assert_string_equal(err.path, path);
+	assert_int_equal(raas_idtable_open(path, true, &t, &err), RAAS_OK);
+	assert_false(raas_idtable_trusted(t));
+	raas_idtable_close(t);
 
 	/* A capacity that does not match the file's size. */
 	memset(header, 0, sizeof header);
