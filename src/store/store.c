@@ -365,7 +365,9 @@ static raas_rc load_customers(struct raas_store *s, struct raas_err *err)
 		unsigned long long entries;
 		uint32_t no;
 		if (!nl)
-			break; /* an unfinished last line: the log replay restores it */
+			break; /* cannot happen: the file is replaced by a rename, and after a power
+			        * cut the whole derived state is rebuilt from the log (untrusted
+			        * index) */
 		sp = memchr(p, ' ', (size_t)(nl - p));
 		entries = sp ? strtoull(p, &end, 10) : 0;
 		if (!sp || end != sp || !valid_name(sp + 1, (size_t)(nl - sp - 1))) {
@@ -662,7 +664,9 @@ static raas_rc load_contracts(struct raas_store *s, struct raas_err *err)
 		char *f[7], *t;
 		struct raas_store_contract *c;
 		if (!nl)
-			break; /* an unfinished last line: the log replay restores it */
+			break; /* cannot happen: the file is replaced by a rename, and after a power
+			        * cut the whole derived state is rebuilt from the log (untrusted
+			        * index) */
 		for (int k = 0; k < 7; k++)
 			f[k] = next_field(&p, nl);
 		c = raas_calloc(1, sizeof *c);
