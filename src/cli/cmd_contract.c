@@ -175,7 +175,13 @@ static int run_apply(struct raas_cli *cli)
 			rc = raas_buf_printf(&out, "{\"id\":") ||
 			     raas_json_write_string(&out, next->id, strlen(next->id)) ||
 			     raas_buf_printf(&out, ",\"version\":%u}", latest->version);
-			raas_cli_print_line(cli, out.data, out.len);
+			if (cli->format == RAAS_FORMAT_TEXT)
+				fprintf(cli->out,
+				        "%s version %u (unchanged: the document is identical to "
+				        "it)\n",
+				        next->id, latest->version);
+			else
+				raas_cli_print_line(cli, out.data, out.len);
 			rc = 0;
 			goto out;
 		}
@@ -258,7 +264,11 @@ static int run_apply(struct raas_cli *cli)
 		rc = 3;
 		goto out;
 	}
-	raas_cli_print_line(cli, out.data, out.len);
+	if (cli->format == RAAS_FORMAT_TEXT)
+		fprintf(cli->out, "%s version %u (%s), effective %s\n", next->id, version,
+		        version == 1 ? "new contract" : "new version", date);
+	else
+		raas_cli_print_line(cli, out.data, out.len);
 	rc = 0;
 out:
 	raas_problems_free(&problems);
@@ -408,7 +418,7 @@ static int run_list(struct raas_cli *cli)
 	struct raas_err err;
 	struct raas_buf b;
 	size_t n;
-	int rc = 0;
+	int rc = 0, printed = 0;
 
 	raas_err_clear(&err);
 	raas_buf_init(&b, 1 << 20);
@@ -429,6 +439,14 @@ static int run_list(struct raas_cli *cli)
 		if (i + 1 < n && !strcmp(all[i + 1]->id, c->id))
 			continue; /* one line per contract: its latest version */
 		raas_time_format(c->applied_us, 0, t);
+		if (cli->format == RAAS_FORMAT_TEXT) {
+			if (!printed++)
+				fprintf(cli->out, "%-32s %-20s %7s  %-10s  %s\n", "CONTRACT",
+				        "CUSTOMER", "VERSION", "EFFECTIVE", "APPLIED");
+			fprintf(cli->out, "%-32s %-20s %7u  %-10s  %s\n", c->id, c->customer,
+			        c->version, c->effective, t);
+			continue;
+		}
 		raas_buf_reset(&b);
 		if (raas_buf_puts(&b, "{\"id\":") ||
 		    raas_json_write_string(&b, c->id, strlen(c->id)) ||

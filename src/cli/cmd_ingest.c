@@ -69,7 +69,8 @@ static int run_ingest(struct raas_cli *cli)
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
-	if (raas_ingest_write_report(in, &report)) {
+	if (cli->format == RAAS_FORMAT_TEXT ? raas_ingest_write_report_text(in, &report)
+	                                    : raas_ingest_write_report(in, &report)) {
 		fprintf(cli->err, "out of memory writing the report\n");
 		rc = 3;
 		goto out;

@@ -35,8 +35,12 @@ static int run_init(struct raas_cli *cli)
 		fprintf(cli->err, "out of memory\n");
 		return 3;
 	}
-	raas_cli_print_line(cli, b.data, b.len);
-	fprintf(cli->err, "initialised %s for tenant %s\n", dir, tenant);
+	if (cli->format == RAAS_FORMAT_TEXT)
+		fprintf(cli->out, "initialised %s for tenant %s\n", dir, tenant);
+	else {
+		raas_cli_print_line(cli, b.data, b.len);
+		fprintf(cli->err, "initialised %s for tenant %s\n", dir, tenant);
+	}
 	raas_buf_free(&b);
 	return 0;
 }

@@ -754,3 +754,39 @@ raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct raas_buf *
 		rc = raas_buf_puts(b, "]}}");
 	return rc;
 }
+
+raas_rc raas_ingest_write_report_text(const struct raas_ingest *in, struct raas_buf *b)
+{
+	const char *where = in->opt.lines ? "line" : "index";
+	raas_rc rc;
+
+	if (in->rejected.count)
+		qsort(in->rejected.items, in->rejected.count, sizeof *in->rejected.items,
+		      cmp_problem);
+	if (in->unmatched_n)
+		qsort(in->unmatched_list, in->unmatched_n, sizeof *in->unmatched_list, cmp_str);
+	rc = raas_buf_printf(b,
+	                     "accepted %llu, duplicates %llu, rejected %zu, conflicts %zu, "
+	                     "unmatched %llu",
+	                     (unsigned long long)in->accepted, (unsigned long long)in->duplicates,
+	                     in->rejected.count, in->conflicts.count,
+	                     (unsigned long long)in->unmatched);
+	for (int k = 0; k < 2 && !rc; k++) {
+		const struct problems *p = k ? &in->conflicts : &in->rejected;
+		for (size_t i = 0; i < p->count && !rc; i++) {
+			char id[3 * 128 + 16];
+			const struct problem *it = &p->items[i];
+			if (it->id)
+				raas_escape(id, sizeof id, it->id, it->id_len, 128);
+			rc = raas_buf_printf(
+			        b, "\n%s %s %llu (%s): %s", k ? "conflict" : "rejected", where,
+			        (unsigned long long)it->where, it->id ? id : "no id", it->error);
+		}
+	}
+	if (!rc && in->unmatched_n) {
+		rc = raas_buf_puts(b, "\nunmatched customers:");
+		for (size_t i = 0; i < in->unmatched_n && !rc; i++)
+			rc = raas_buf_printf(b, " %s", in->unmatched_list[i]);
+	}
+	return rc;
+}

@@ -52,6 +52,10 @@ RAAS_WUR raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic,
 /* Appends the report (events.md "The ingest report") as compact JSON. */
 RAAS_WUR raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct raas_buf *b);
 
+/* Appends the report for people: a summary line, then one line per rejected or conflicting
+ * event ("line 17 (evt_9): time: not an RFC 3339 timestamp"), then the unmatched customers. */
+RAAS_WUR raas_rc raas_ingest_write_report_text(const struct raas_ingest *in, struct raas_buf *b);
+
 /* Accepted events so far (committed or pending). */
 uint64_t raas_ingest_accepted(const struct raas_ingest *in);
 
