@@ -395,7 +395,8 @@ const struct raas_cli_command raas_cmd_contract_show = {
         .summary = "show a contract version as applied",
         .description =
                 "Prints {\"id\",\"version\",\"customer\",\"effective\",\"applied\",\"document\"}\n"
-                "for the latest version of contract ID, or --version N.\n",
+                "for the latest version of contract ID, or --version N. The document is JSON,\n"
+                "so --format text prints the same.\n",
         .options = show_options,
         .min_args = 1,
         .max_args = 1,
