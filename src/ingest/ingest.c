@@ -41,7 +41,7 @@ struct raas_ingest {
 
 	size_t batch_count; /* events in the batch being filled */
 
-	uint64_t accepted, duplicates, committed;
+	uint64_t accepted, duplicates;
 	struct problems rejected, conflicts;
 	uint64_t unmatched;
 	struct raas_strmap unmatched_customers;
@@ -683,7 +683,6 @@ raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic, struct r
 	}
 	if ((rc = commit_batch(in, err)) || (rc = raas_store_commit_wait(in->store, err)))
 		return rc;
-	in->committed = in->accepted;
 	return RAAS_OK;
 }
 

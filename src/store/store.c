@@ -67,7 +67,6 @@ struct raas_store {
 
 	struct pending_event *pending;
 	size_t npending, cap_pending;
-	bool customers_dirty;
 
 	/* The batch being made durable in the background (raas_store_commit_begin). */
 	struct {
@@ -780,7 +779,6 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 		struct customer *c = &s->customers[rec->customer_no];
 		if (rec->customer_seq + 1 > c->entries)
 			c->entries = c->committed_entries = rec->customer_seq + 1;
-		s->customers_dirty = true;
 	}
 	if (rec->kind == RAAS_ENTRY_CONTRACT) {
 		struct raas_store_contract *c = NULL;
@@ -869,7 +867,6 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 		raas_idtable_set_clock(s->ids, s->clock);
 		raas_idtable_set_covered(s->ids, raas_log_end(s->log));
 	}
-	s->customers_dirty = false;
 out:
 	raas_arena_free(&r.arena);
 	return rc;
