@@ -259,6 +259,20 @@ void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos)
 	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);
 }
 
+raas_rc raas_idtable_merge_into(const struct raas_idtable *src, struct raas_idtable *dst,
+                                struct raas_err *err)
+{
+	raas_rc rc = raas_idtable_reserve(dst, (size_t)src->hdr->count, err);
+
+	if (rc)
+		return rc;
+	for (uint64_t i = 0; i < src->hdr->capacity; i++)
+		if (src->slots[i].key)
+			insert_into(dst->slots, dst->hdr->capacity, src->slots[i].key,
+			            src->slots[i].pos, &dst->hdr->count);
+	return RAAS_OK;
+}
+
 void raas_idtable_remove(struct raas_idtable *t, uint64_t key, uint64_t pos)
 {
 	uint64_t mask = t->hdr->capacity - 1, i;

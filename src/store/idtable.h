@@ -51,6 +51,9 @@ RAAS_WUR raas_rc raas_idtable_reserve(struct raas_idtable *t, size_t n, struct r
 /* Adds (key, pos); adding an entry that is already there changes nothing, so replaying the
  * log tail after a crash is safe. The caller reserved room. */
 void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos);
+/* Adds every entry of src to dst (idempotent, so a crash halfway is harmless). */
+RAAS_WUR raas_rc raas_idtable_merge_into(const struct raas_idtable *src, struct raas_idtable *dst,
+                                         struct raas_err *err);
 /* Removes (key, pos) if it is there (a batch that was dropped before it became durable). */
 void raas_idtable_remove(struct raas_idtable *t, uint64_t key, uint64_t pos);
 /* Marks the table as modified in this boot; call before the first change of a session. */

@@ -6,7 +6,7 @@
  *   DIR/lock                         flock: one writer, many readers
  *   DIR/tenants/t-NAME/tenant.json   {"name":NAME}
  *   DIR/tenants/t-NAME/log/N.seg     the tenant's log (log.h): the source of truth
- *   DIR/tenants/t-NAME/state/        derived state: ids.tbl (idtable.h), customers
+ *   DIR/tenants/t-NAME/state/        derived state: ids.tbl + ids-hot.tbl (idtable.h), customers
  *                                    ("ENTRIES ID" per line), contracts (one version per
  *                                    line: position, number, times, ids, types)
  */
@@ -53,7 +53,8 @@ struct raas_store {
 	bool writable;
 	int lock_fd;
 	struct raas_log *log;
-	struct raas_idtable *ids;
+	struct raas_idtable *ids; /* the cold index, and the derived state's header */
+	struct raas_idtable *hot; /* recent ids: small, so a run dirties few of its pages */
 	int64_t clock;
 
 	struct customer *customers;
@@ -253,13 +254,15 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 		return rc;
 	{
 		struct raas_idtable *t;
-		pathf(path, "%s/state/ids.tbl", tdir);
-		if ((rc = raas_idtable_open(path, true, &t, err)))
-			return rc;
-		rc = raas_idtable_sync(t, err);
-		raas_idtable_close(t);
-		if (rc)
-			return rc;
+		for (int k = 0; k < 2; k++) {
+			pathf(path, "%s/state/%s", tdir, k ? "ids-hot.tbl" : "ids.tbl");
+			if ((rc = raas_idtable_open(path, true, &t, err)))
+				return rc;
+			rc = raas_idtable_sync(t, err);
+			raas_idtable_close(t);
+			if (rc)
+				return rc;
+		}
 	}
 	raas_buf_init(&b, 1024);
 	if ((rc = raas_buf_puts(&b, "{\"name\":")) ||
@@ -767,10 +770,10 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 				return raas_err_set(r->err, RAAS_E_STORAGE, NULL,
 				                    "event at log position %llu has no id",
 				                    (unsigned long long)rec->pos);
-			if ((rc = raas_idtable_reserve(s->ids, 1, r->err)))
+			if ((rc = raas_idtable_reserve(s->hot, 1, r->err)))
 				return rc;
 			raas_idtable_insert(
-			        s->ids,
+			        s->hot,
 			        raas_idtable_key(cust->u.str, cust->len, id->u.str, id->len),
 			        rec->pos);
 		}
@@ -813,7 +816,7 @@ static void reset_derived(struct raas_store *s)
 static raas_rc recover(struct raas_store *s, struct raas_err *err)
 {
 	struct replay r = {.s = s, .err = err};
-	bool rebuild_all = !raas_idtable_trusted(s->ids);
+	bool rebuild_all = !raas_idtable_trusted(s->ids) || !raas_idtable_trusted(s->hot);
 	/* Everything before the recorded `covered` was durable when it was recorded (it only
 	 * advances after an fdatasync), even in a table that is no longer trusted: a bad record
 	 * there is damage to report, never a torn tail to cut. */
@@ -822,7 +825,8 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 
 	if (rebuild_all && s->writable) {
 		/* Modified in an earlier boot and never synced: it may have lost pages. */
-		if ((rc = raas_idtable_reset(s->ids, err)))
+		if ((rc = raas_idtable_reset(s->ids, err)) ||
+		    (rc = raas_idtable_reset(s->hot, err)))
 			return rc;
 	}
 	if (rebuild_all) {
@@ -842,7 +846,8 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 		        "is damaged",
 		        (unsigned long long)raas_log_end(s->log), (unsigned long long)from);
 	raas_arena_init(&r.arena, 0);
-	if (s->writable && (rc = raas_idtable_begin(s->ids, err)))
+	if (s->writable &&
+	    ((rc = raas_idtable_begin(s->ids, err)) || (rc = raas_idtable_begin(s->hot, err))))
 		goto out;
 	if (keep > raas_log_end(s->log)) {
 		rc = raas_err_set(err, RAAS_E_STORAGE, s->tdir,
@@ -870,6 +875,24 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 out:
 	raas_arena_free(&r.arena);
 	return rc;
+}
+
+/* Moves the recent ids into the cold index once there are many of them. Ingest dirties
+ * one page of the index per new id, and each page a process dirties first costs a write
+ * fault (ext4's page_mkwrite): a small hot table bounds that cost per run, and the cold
+ * table is rewritten only every HOT_MAX ids. Crash-safe: the merge is idempotent and the
+ * hot table is emptied by a rename afterwards. */
+#define HOT_MAX ((size_t)1 << 19)
+
+static raas_rc merge_hot(struct raas_store *s, struct raas_err *err)
+{
+	raas_rc rc;
+
+	if (raas_idtable_count(s->hot) < HOT_MAX)
+		return RAAS_OK;
+	if ((rc = raas_idtable_merge_into(s->hot, s->ids, err)))
+		return rc;
+	return raas_idtable_reset(s->hot, err);
 }
 
 raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
@@ -937,7 +960,10 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 	pathf(path, "%s/state/ids.tbl", s->tdir);
 	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
 		goto fail;
-	if ((rc = recover(s, err)))
+	pathf(path, "%s/state/ids-hot.tbl", s->tdir);
+	if ((rc = raas_idtable_open(path, writable, &s->hot, err)))
+		goto fail;
+	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
 		goto fail;
 	raas_buf_free(&b);
 	raas_arena_free(&arena);
@@ -967,6 +993,7 @@ void raas_store_close(struct raas_store *s)
 	raas_free(s->flight.entries);
 	raas_log_close(s->log);
 	raas_idtable_close(s->ids);
+	raas_idtable_close(s->hot);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
 	raas_free(s->tenant);
@@ -1017,7 +1044,10 @@ raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raas_log_rec
 size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
                              size_t max)
 {
-	return raas_idtable_find(s->ids, key, positions, max);
+	size_t n = raas_idtable_find(s->hot, key, positions, max);
+
+	return n + raas_idtable_find(s->ids, key, positions + (n < max ? n : max),
+	                             n < max ? max - n : 0);
 }
 
 raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,
@@ -1035,7 +1065,7 @@ raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_
 		s->pending = p;
 		s->cap_pending = cap;
 	}
-	if ((rc = raas_idtable_reserve(s->ids, 1, err)))
+	if ((rc = raas_idtable_reserve(s->hot, 1, err)))
 		return rc;
 	rc = raas_log_add(s->log, RAAS_ENTRY_EVENT, customer_no, c->entries, clock_us, leaf, len,
 	                  &pos);
@@ -1045,7 +1075,7 @@ raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_
 	 * the batch is dropped the entry is removed, and if the process dies first, the entry
 	 * points at a position that holds no such event and lookups, which always read the
 	 * record back, ignore it. */
-	raas_idtable_insert(s->ids, key, pos);
+	raas_idtable_insert(s->hot, key, pos);
 	c->entries++;
 	s->pending[s->npending].key = key;
 	s->pending[s->npending].pos = pos;
@@ -1104,7 +1134,7 @@ void raas_store_discard(struct raas_store *s)
 		return; /* complete_flight discarded everything already */
 	raas_log_discard(s->log);
 	for (size_t i = 0; i < s->npending; i++)
-		raas_idtable_remove(s->ids, s->pending[i].key, s->pending[i].pos);
+		raas_idtable_remove(s->hot, s->pending[i].key, s->pending[i].pos);
 	s->npending = 0;
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
@@ -1151,7 +1181,7 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 		*err = s->flight.err;
 		raas_log_abort(s->log);
 		for (size_t i = 0; i < s->flight.n; i++)
-			raas_idtable_remove(s->ids, s->flight.events[i].key,
+			raas_idtable_remove(s->hot, s->flight.events[i].key,
 			                    s->flight.events[i].pos);
 		s->flight.n = 0;
 		raas_store_discard(s);
