@@ -46,29 +46,15 @@ for v in "$EVENTS" "$CUSTOMERS" "$SEED" "$PGPORT"; do
 done
 want() { case ",$ONLY," in *",$1,"*) return 0 ;; *) return 1 ;; esac; }
 
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { printf 'ingest.sh: FAILED: %s\n' "$*" >&2; exit 1; }
-now_ns() { date +%s%N; }
-secs() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9:.3f}')" "$1" "$2"; }
-
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
+PROG=ingest.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh # say die now_ns secs need_packages pg_start pg_sampler pg_cleanup psql
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and runs PostgreSQL as postgres)"
 
 # ---- packages (idempotent: apt is not touched when everything is present) ----
-missing=""
-for p in postgresql-15 sqlite3 libsqlite3-dev time python3 procps gcc; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-	say "installing$missing"
-	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -q
-	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $missing
-fi
-PGBIN=/usr/lib/postgresql/15/bin
+need_packages postgresql-15 sqlite3 libsqlite3-dev time python3 procps gcc
 
 # ---- builds ----
 mkdir -p "$WORK"
@@ -206,70 +192,12 @@ EOF
 fi
 
 # ---- PostgreSQL 15 ----
-PGROOT=""
-SAMPLER=""
-cleanup() {
-	if [ -n "$SAMPLER" ]; then
-		kill "$SAMPLER" 2>/dev/null || true
-		wait "$SAMPLER" 2>/dev/null || true
-	fi
-	if [ -n "$PGROOT" ]; then
-		if [ -f "$PGROOT/data/postmaster.pid" ]; then
-			runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop \
-				>/dev/null 2>&1 || true
-		fi
-		rm -rf "$PGROOT"
-	fi
-}
-trap cleanup EXIT
+trap pg_cleanup EXIT
 trap 'exit 130' INT TERM
-
-# Peak memory of the whole cluster: the sum of PSS (shared buffers counted once, split among
-# the processes that touched them) of the postmaster and its children, every 0.2 s.
-pg_sampler() {
-	local pm=$1 out=$2 max=0 sum p k v _
-	while kill -0 "$pm" 2>/dev/null; do
-		sum=0
-		for p in "$pm" $(ps -o pid= --ppid "$pm"); do
-			while read -r k v _; do
-				[ "$k" = "Pss:" ] && sum=$((sum + v))
-			done 2>/dev/null <"/proc/$p/smaps_rollup" || true
-		done
-		if [ "$sum" -gt "$max" ]; then
-			max=$sum
-			echo "$max" >"$out.tmp" && mv "$out.tmp" "$out"
-		fi
-		sleep 0.2
-	done
-}
 
 if want pg; then
 	say "PostgreSQL 15: throw-away cluster on port $PGPORT"
-	PGROOT=$(mktemp -d "${TMPDIR:-/tmp}/raas-bench-pg.XXXXXX")
-	chown postgres:postgres "$PGROOT"
-	PGDATA=$PGROOT/data
-	runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 \
-		--locale=C >"$PGROOT/initdb.log" 2>&1 || { cat "$PGROOT/initdb.log" >&2; die initdb; }
-	# Durability as shipped (fsync, synchronous_commit, full_page_writes on; wal_level
-	# replica), memory and checkpoint spacing as a bulk-loading server would be tuned.
-	cat >>"$PGDATA/postgresql.conf" <<EOF
-port = $PGPORT
-listen_addresses = ''
-unix_socket_directories = '$PGROOT'
-fsync = on
-synchronous_commit = on
-full_page_writes = on
-shared_buffers = 1GB
-wal_buffers = 64MB
-max_wal_size = 16GB
-checkpoint_timeout = 30min
-maintenance_work_mem = 1GB
-work_mem = 64MB
-EOF
-	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGROOT/server.log" -w start \
-		>/dev/null || { cat "$PGROOT/server.log" >&2; die "postgres did not start"; }
-	PM=$(head -1 "$PGDATA/postmaster.pid")
-	psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGROOT" -p "$PGPORT" -U postgres "$@"; }
+	pg_start
 	psql -d postgres -c "CREATE DATABASE bench"
 	psql -d bench -c "CREATE TABLE events_raw(doc jsonb NOT NULL)"
 	psql -d bench -c "CREATE TABLE events_typed(customer text NOT NULL, id text NOT NULL,
@@ -304,7 +232,7 @@ EOF
 	record pg_full_cluster_bytes "$(du -sb "$PGDATA" | cut -f1)"
 	rows=$(psql -d bench -At -c "SELECT (SELECT count(*) FROM events_raw) || ' ' || (SELECT count(*) FROM events_typed)")
 	[ "$rows" = "$N $N" ] || die "PostgreSQL holds $rows rows (raw typed), expected $N"
-	cleanup
+	pg_cleanup
 	SAMPLER=""
 	PGROOT=""
 fi

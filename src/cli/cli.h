@@ -76,5 +76,9 @@ extern const struct raas_cli_command raas_cmd_contract_apply;
 extern const struct raas_cli_command raas_cmd_contract_show;
 extern const struct raas_cli_command raas_cmd_contract_list;
 extern const struct raas_cli_command raas_cmd_ingest;
+extern const struct raas_cli_command raas_cmd_results;
+extern const struct raas_cli_command raas_cmd_invoice;
+extern const struct raas_cli_command raas_cmd_settle;
+extern const struct raas_cli_command raas_cmd_invoices;
 
 #endif

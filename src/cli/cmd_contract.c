@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "contract/contract.h"
 #include "raas/time.h"
+#include "settle/load.h"
 #include "store/store.h"
 
 /* ---- periods (settlement.md "Periods") ---- */
@@ -37,42 +38,6 @@ static void period_of(const struct raas_contract *c, int64_t t, int64_t *start, 
 		s = c->end_us;
 	*start = s;
 	*end = e;
-}
-
-/* ---- reading a stored version back ---- */
-
-/* Parses the document of the stored version meta into a new contract. */
-static raas_rc load_version(struct raas_store *store, const struct raas_store_contract *meta,
-                            struct raas_contract **out, struct raas_err *err)
-{
-	struct raas_problems problems = {0};
-	struct raas_log_record rec;
-	struct raas_arena arena;
-	struct raas_json *leaf;
-	struct raas_buf scratch, doc;
-	raas_rc rc;
-
-	raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
-	raas_buf_init(&doc, (size_t)RAAS_LOG_MAX_LEAF);
-	raas_arena_init(&arena, 0);
-	rc = raas_store_read(store, meta->pos, &rec, &scratch, err);
-	if (rc)
-		goto out;
-	if (raas_json_parse(&arena, rec.leaf, rec.leaf_len, NULL, &leaf, err) ||
-	    !raas_json_get(leaf, "document") ||
-	    raas_json_write(&doc, raas_json_get(leaf, "document")) ||
-	    raas_contract_parse(doc.data, doc.len, out, &problems)) {
-		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
-		                  "stored version %u of contract %s cannot be read back",
-		                  meta->version, meta->id);
-		goto out;
-	}
-out:
-	raas_problems_free(&problems);
-	raas_arena_free(&arena);
-	raas_buf_free(&scratch);
-	raas_buf_free(&doc);
-	return rc;
 }
 
 /* ---- apply ---- */
@@ -166,7 +131,7 @@ static int run_apply(struct raas_cli *cli)
 		}
 		p_start = next->start_us;
 	} else {
-		if (load_version(store, latest, &prev, &err)) {
+		if (raas_load_version(store, latest, &prev, &err)) {
 			rc = raas_cli_fail(cli, &err);
 			goto out;
 		}

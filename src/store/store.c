@@ -8,7 +8,9 @@
  *   DIR/tenants/t-NAME/log/N.seg     the tenant's log (log.h): the source of truth
  *   DIR/tenants/t-NAME/state/        derived state: ids.tbl + ids-hot.tbl (idtable.h), customers
  *                                    ("ENTRIES ID" per line), contracts (one version per
- *                                    line: position, number, times, ids, types)
+ *                                    line: position, number, times, ids, types),
+ *                                    invoices (one locked invoice per line: position,
+ *                                    period start, lock time, customer number, contract)
  */
 #include "store/store.h"
 
@@ -64,7 +66,10 @@ struct raas_store {
 	struct raas_store_contract **contracts;
 	size_t ncontracts, cap_contracts, committed_contracts;
 	struct raas_strmap named_types; /* "customer\x1ftype" → 1 */
-	struct raas_arena names;        /* keys of named_types */
+
+	struct raas_store_invoice *invoices;
+	size_t ninvoices, cap_invoices, committed_invoices;
+	struct raas_arena names; /* keys of named_types */
 
 	struct pending_event *pending;
 	size_t npending, cap_pending;
@@ -81,7 +86,7 @@ struct raas_store {
 		size_t n, cap;
 		uint64_t *entries; /* each customer's entries at the end of the batch */
 		size_t cap_entries;
-		size_t ncustomers, ncontracts;
+		size_t ncustomers, ncontracts, ninvoices;
 		int64_t clock;
 	} flight;
 };
@@ -708,6 +713,177 @@ out:
 	return rc;
 }
 
+/* ---- derived state: stored invoices ---- */
+
+static void free_invoices(struct raas_store *s, size_t from)
+{
+	for (size_t i = from; i < s->ninvoices; i++)
+		raas_free(s->invoices[i].contract);
+	s->ninvoices = from;
+}
+
+/* Adds a copy of meta to the list. */
+static raas_rc add_invoice(struct raas_store *s, const struct raas_store_invoice *meta)
+{
+	char *id;
+
+	if (s->ninvoices == s->cap_invoices) {
+		size_t cap = s->cap_invoices ? s->cap_invoices * 2 : 64;
+		struct raas_store_invoice *p = raas_realloc(s->invoices, cap * sizeof *p);
+		if (!p)
+			return RAAS_E_NOMEM;
+		s->invoices = p;
+		s->cap_invoices = cap;
+	}
+	if (!(id = raas_strdup(meta->contract)))
+		return RAAS_E_NOMEM;
+	s->invoices[s->ninvoices] = *meta;
+	s->invoices[s->ninvoices++].contract = id;
+	return RAAS_OK;
+}
+
+size_t raas_store_invoice_count(const struct raas_store *s)
+{
+	return s->ninvoices;
+}
+
+const struct raas_store_invoice *raas_store_invoice_at(const struct raas_store *s, size_t i)
+{
+	return i < s->ninvoices ? &s->invoices[i] : NULL;
+}
+
+const struct raas_store_invoice *
+raas_store_invoice_find(const struct raas_store *s, const char *contract, int64_t period_start_us)
+{
+	for (size_t i = 0; i < s->ninvoices; i++)
+		if (s->invoices[i].period_start_us == period_start_us &&
+		    !strcmp(s->invoices[i].contract, contract))
+			return &s->invoices[i];
+	return NULL;
+}
+
+/* state/invoices: POS PERIOD_START_US LOCK_US CUSTOMER_NO CONTRACT per line. */
+static raas_rc save_invoices(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	raas_buf_init(&b, (size_t)1 << 30);
+	for (size_t i = 0; i < s->committed_invoices && !rc; i++) {
+		const struct raas_store_invoice *v = &s->invoices[i];
+		rc = raas_buf_printf(&b, "%llu %lld %lld %u %s\n", (unsigned long long)v->pos,
+		                     (long long)v->period_start_us, (long long)v->lock_us,
+		                     v->customer_no, v->contract);
+	}
+	if (rc)
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	else {
+		pathf(path, "%s/state/invoices", s->tdir);
+		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+static raas_rc load_invoices(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	pathf(path, "%s/state/invoices", s->tdir);
+	if (access(path, F_OK) != 0)
+		return RAAS_OK;
+	raas_buf_init(&b, (size_t)1 << 30);
+	if ((rc = read_file(path, &b, err)))
+		goto out;
+	for (char *p = b.data; p && p < b.data + b.len;) {
+		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p)), *f[5];
+		struct raas_store_invoice v;
+		if (!nl)
+			break; /* cannot happen: see load_contracts */
+		for (int k = 0; k < 5; k++)
+			f[k] = next_field(&p, nl);
+		if (!f[4]) {
+			rc = raas_err_set(err, RAAS_E_STORAGE, path, "damaged invoice list");
+			goto out;
+		}
+		v.pos = strtoull(f[0], NULL, 10);
+		v.period_start_us = strtoll(f[1], NULL, 10);
+		v.lock_us = strtoll(f[2], NULL, 10);
+		v.customer_no = (uint32_t)strtoul(f[3], NULL, 10);
+		v.contract = f[4];
+		if ((rc = add_invoice(s, &v))) {
+			rc = raas_err_set(err, rc, NULL, "out of memory");
+			goto out;
+		}
+		p = nl + 1;
+	}
+	s->committed_invoices = s->ninvoices;
+out:
+	raas_buf_free(&b);
+	return rc;
+}
+
+/* Reads an invoice leaf (docs/formats/leaves.md) into the list. */
+static raas_rc invoice_from_leaf(struct raas_store *s, const struct raas_log_record *rec,
+                                 struct raas_err *err)
+{
+	struct raas_arena arena;
+	struct raas_json *leaf;
+	const struct raas_json *id, *start, *lock;
+	struct raas_store_invoice v = {.pos = rec->pos, .customer_no = rec->customer_no};
+	raas_rc rc;
+
+	raas_arena_init(&arena, 0);
+	rc = raas_json_parse(&arena, rec->leaf, rec->leaf_len, NULL, &leaf, err);
+	if (rc == RAAS_OK && (!is_string(id = raas_json_get(leaf, "contract")) ||
+	                      !is_string(start = raas_json_get(leaf, "period_start")) ||
+	                      !is_string(lock = raas_json_get(leaf, "locked_at")) ||
+	                      raas_time_parse(start->u.str, start->len, &v.period_start_us, err) ||
+	                      raas_time_parse(lock->u.str, lock->len, &v.lock_us, err)))
+		rc = RAAS_E_INPUT;
+	if (rc == RAAS_OK) {
+		v.contract = (char *)id->u.str;
+		if ((rc = add_invoice(s, &v)))
+			rc = raas_err_set(err, rc, NULL, "out of memory");
+	} else if (rc != RAAS_E_NOMEM)
+		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                  "damaged invoice entry at log position %llu",
+		                  (unsigned long long)rec->pos);
+	raas_arena_free(&arena);
+	return rc;
+}
+
+raas_rc raas_store_add_invoice(struct raas_store *s, const struct raas_store_invoice *meta,
+                               int64_t clock_us, const char *leaf, size_t len, struct raas_err *err)
+{
+	struct customer *cust = &s->customers[meta->customer_no];
+	struct raas_store_invoice v = *meta;
+	raas_rc rc;
+
+	rc = raas_log_add(s->log, RAAS_ENTRY_INVOICE, meta->customer_no, cust->entries, clock_us,
+	                  leaf, len, &v.pos);
+	if (rc)
+		return raas_err_set(err, rc, NULL, "cannot add to the log batch");
+	cust->entries++;
+	if ((rc = add_invoice(s, &v)))
+		return raas_err_set(err, rc, NULL, "out of memory");
+	return RAAS_OK;
+}
+
+raas_rc raas_store_scan(struct raas_store *s,
+                        raas_rc (*fn)(void *ctx, const struct raas_log_record *rec), void *ctx,
+                        struct raas_err *err)
+{
+	/* A bad record below the durable mark is damage; a reader knows that mark from the
+	 * index header (a writer has synced everything up to its log's durable end). */
+	uint64_t keep = s->writable ? raas_log_durable(s->log) : raas_idtable_covered(s->ids);
+
+	return raas_log_scan(s->log, 0, keep, fn, ctx, false, err);
+}
+
 /* ---- recovery: replaying the log tail into the derived state ---- */
 
 struct replay {
@@ -795,6 +971,13 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 				return raas_err_set(r->err, rc, NULL, "out of memory");
 		}
 	}
+	if (rec->kind == RAAS_ENTRY_INVOICE) {
+		bool known = false;
+		for (size_t i = 0; i < s->ninvoices && !known; i++)
+			known = s->invoices[i].pos == rec->pos;
+		if (!known && (rc = invoice_from_leaf(s, rec, r->err)))
+			return rc;
+	}
 	return RAAS_OK;
 }
 
@@ -807,6 +990,8 @@ static void reset_derived(struct raas_store *s)
 	for (size_t i = 0; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
 	s->ncontracts = s->committed_contracts = 0;
+	free_invoices(s, 0);
+	s->committed_invoices = 0;
 	raas_strmap_free(&s->named_types);
 	raas_arena_reset(&s->names);
 	s->clock = RAAS_STORE_NO_CLOCK;
@@ -836,7 +1021,8 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 	} else {
 		from = raas_idtable_covered(s->ids);
 		s->clock = raas_idtable_clock(s->ids);
-		if ((rc = load_customers(s, err)) || (rc = load_contracts(s, err)))
+		if ((rc = load_customers(s, err)) || (rc = load_contracts(s, err)) ||
+		    (rc = load_invoices(s, err)))
 			return rc;
 	}
 	if (from > raas_log_end(s->log))
@@ -866,8 +1052,10 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 		goto out;
 	s->committed_customers = s->ncustomers;
 	s->committed_contracts = s->ncontracts;
+	s->committed_invoices = s->ninvoices;
 	if (s->writable && (r.records || rebuild_all)) {
-		if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
+		if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
+		    (rc = save_invoices(s, err)))
 			goto out;
 		raas_idtable_set_clock(s->ids, s->clock);
 		raas_idtable_set_covered(s->ids, raas_log_end(s->log));
@@ -987,6 +1175,7 @@ void raas_store_close(struct raas_store *s)
 	reset_derived(s);
 	raas_free(s->customers);
 	raas_free(s->contracts);
+	raas_free(s->invoices);
 	raas_arena_free(&s->names);
 	raas_free(s->pending);
 	raas_free(s->flight.events);
@@ -1122,7 +1311,8 @@ raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
 
 size_t raas_store_pending(const struct raas_store *s)
 {
-	return s->npending + (s->ncontracts - s->committed_contracts);
+	return s->npending + (s->ncontracts - s->committed_contracts) +
+	       (s->ninvoices - s->committed_invoices);
 }
 
 void raas_store_discard(struct raas_store *s)
@@ -1139,6 +1329,7 @@ void raas_store_discard(struct raas_store *s)
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
 	s->ncontracts = s->committed_contracts;
+	free_invoices(s, s->committed_invoices);
 	/* Types named by discarded versions stay in named_types: rebuild that map. */
 	raas_strmap_free(&s->named_types);
 	raas_arena_reset(&s->names);
@@ -1194,7 +1385,9 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 		s->customers[i].committed_entries = s->flight.entries[i];
 	s->committed_customers = s->flight.ncustomers;
 	s->committed_contracts = s->flight.ncontracts;
-	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)))
+	s->committed_invoices = s->flight.ninvoices;
+	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
+	    (rc = save_invoices(s, err)))
 		return rc;
 	if (s->flight.clock > s->clock) {
 		s->clock = s->flight.clock;
@@ -1244,6 +1437,7 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 		s->flight.entries[i] = s->customers[i].entries;
 	s->flight.ncustomers = s->ncustomers;
 	s->flight.ncontracts = s->ncontracts;
+	s->flight.ninvoices = s->ninvoices;
 	s->flight.clock = clock_us;
 	s->flight.rc = RAAS_OK;
 	raas_err_clear(&s->flight.err);

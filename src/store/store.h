@@ -34,6 +34,15 @@ struct raas_store_contract {
 	uint32_t ntypes;
 };
 
+/* One stored locked invoice (its document is in the log at pos). */
+struct raas_store_invoice {
+	char *contract;
+	int64_t period_start_us;
+	int64_t lock_us;
+	uint32_t customer_no;
+	uint64_t pos; /* its log record */
+};
+
 struct raas_store;
 
 /* Creates a data directory for one tenant (name: 1–128 bytes of A-Z a-z 0-9 . _ : -). The
@@ -81,7 +90,22 @@ const struct raas_store_contract *raas_store_contract_version(const struct raas_
 bool raas_store_type_is_named(const struct raas_store *s, const char *customer, size_t clen,
                               const char *type, size_t tlen);
 
+/* ---- invoices ---- */
+
+size_t raas_store_invoice_count(const struct raas_store *s);
+/* Stored invoices in the order stored. */
+const struct raas_store_invoice *raas_store_invoice_at(const struct raas_store *s, size_t i);
+/* The stored invoice of the contract's period starting at period_start_us, or NULL. */
+const struct raas_store_invoice *
+raas_store_invoice_find(const struct raas_store *s, const char *contract, int64_t period_start_us);
+
 /* ---- reading entries ---- */
+
+/* Calls fn for every committed record of the log, in order (raas_log_scan); damage is
+ * RAAS_E_STORAGE. */
+RAAS_WUR raas_rc raas_store_scan(struct raas_store *s,
+                                 raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
+                                 void *ctx, struct raas_err *err);
 
 /* Reads the record at pos (its leaf in scratch), pending records included; any failure is
  * RAAS_E_STORAGE (a position the store handed out must hold a record). */
@@ -110,6 +134,11 @@ RAAS_WUR raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no
 RAAS_WUR raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
                                          const struct raas_store_contract *meta, const char *leaf,
                                          size_t len, struct raas_err *err);
+/* Adds a locked invoice (its leaf bytes) of meta->customer_no to the batch; meta is copied
+ * (its pos is filled in). clock_us is the writer's clock. */
+RAAS_WUR raas_rc raas_store_add_invoice(struct raas_store *s, const struct raas_store_invoice *meta,
+                                        int64_t clock_us, const char *leaf, size_t len,
+                                        struct raas_err *err);
 /* Number of entries in the batch. */
 size_t raas_store_pending(const struct raas_store *s);
 /* Makes the batch durable, updates the derived state and records clock (which may be the

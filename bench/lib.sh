@@ -1,0 +1,111 @@
+# lib.sh — shell functions shared by the benchmarks (bench/ingest.sh, bench/settle.sh): messages
+# and timing, the package check, and the throw-away PostgreSQL 15 cluster (initdb as postgres via
+# runuser into a fresh /tmp/raas-bench-pg.*, its own port on a Unix socket only, stopped and
+# removed by pg_cleanup) with its memory sampler. Sourced, never run; the sourcing script sets
+# PROG (its name, for messages) and, for the cluster, PGPORT, and installs the traps itself:
+#
+#   trap pg_cleanup EXIT; trap 'exit 130' INT TERM
+#
+# Globals set here: PGBIN, and after pg_start PGROOT, PGDATA, PM (the postmaster's pid);
+# SAMPLER is the pid of a running pg_sampler (the caller starts it with `pg_sampler PM FILE &`).
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { printf '%s: FAILED: %s\n' "$PROG" "$*" >&2; exit 1; }
+now_ns() { date +%s%N; }
+secs() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9:.3f}')" "$1" "$2"; }
+
+# need_packages P...: installs the Debian packages of the list that are missing (idempotent: apt
+# is not touched when everything is present).
+need_packages() {
+	local missing="" p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+			missing="$missing $p"
+	done
+	if [ -n "$missing" ]; then
+		say "installing$missing"
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get update -q
+		# shellcheck disable=SC2086
+		apt-get install -y -q --no-install-recommends $missing
+	fi
+}
+PGBIN=/usr/lib/postgresql/15/bin
+
+PGROOT=""
+PGDATA=""
+PM=""
+SAMPLER=""
+
+# pg_cleanup: stops the sampler and the throw-away cluster and removes its directory (both only
+# when started; safe to call twice). The caller resets SAMPLER and PGROOT to "" after an explicit
+# call.
+pg_cleanup() {
+	if [ -n "$SAMPLER" ]; then
+		kill "$SAMPLER" 2>/dev/null || true
+		wait "$SAMPLER" 2>/dev/null || true
+	fi
+	if [ -n "$PGROOT" ]; then
+		if [ -f "$PGROOT/data/postmaster.pid" ]; then
+			runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGROOT/data" -m fast -w stop \
+				>/dev/null 2>&1 || true
+		fi
+		rm -rf "$PGROOT"
+	fi
+}
+
+# pg_sampler PM OUT: peak memory of the whole cluster, the sum of PSS (shared buffers counted
+# once, split among the processes that touched them) of the postmaster PM and its children,
+# every 0.2 s, written to OUT (KiB) whenever it grows. Runs until PM exits; start it with &.
+pg_sampler() {
+	local pm=$1 out=$2 max=0 sum p k v _
+	while kill -0 "$pm" 2>/dev/null; do
+		sum=0
+		for p in "$pm" $(ps -o pid= --ppid "$pm"); do
+			while read -r k v _; do
+				[ "$k" = "Pss:" ] && sum=$((sum + v))
+			done 2>/dev/null <"/proc/$p/smaps_rollup" || true
+		done
+		if [ "$sum" -gt "$max" ]; then
+			max=$sum
+			echo "$max" >"$out.tmp" && mv "$out.tmp" "$out"
+		fi
+		sleep 0.2
+	done
+}
+
+# pg_start: initdb and start a throw-away cluster on port PGPORT (Unix socket in PGROOT only),
+# tuned as a bulk-loading server would be, durability as shipped. PG_EXTRA_CONF, when set, holds
+# more postgresql.conf lines (appended: later lines win). Sets PGROOT, PGDATA and PM.
+pg_start() {
+	PGROOT=$(mktemp -d "${TMPDIR:-/tmp}/raas-bench-pg.XXXXXX")
+	chown postgres:postgres "$PGROOT"
+	PGDATA=$PGROOT/data
+	runuser -u postgres -- "$PGBIN/initdb" -D "$PGDATA" -U postgres --auth=trust -E UTF8 \
+		--locale=C >"$PGROOT/initdb.log" 2>&1 || { cat "$PGROOT/initdb.log" >&2; die initdb; }
+	# Durability as shipped (fsync, synchronous_commit, full_page_writes on; wal_level
+	# replica), memory and checkpoint spacing as a bulk-loading server would be tuned.
+	cat >>"$PGDATA/postgresql.conf" <<EOF
+port = $PGPORT
+listen_addresses = ''
+unix_socket_directories = '$PGROOT'
+fsync = on
+synchronous_commit = on
+full_page_writes = on
+shared_buffers = 1GB
+wal_buffers = 64MB
+max_wal_size = 16GB
+checkpoint_timeout = 30min
+maintenance_work_mem = 1GB
+work_mem = 64MB
+EOF
+	if [ -n "${PG_EXTRA_CONF:-}" ]; then
+		printf '%s\n' "$PG_EXTRA_CONF" >>"$PGDATA/postgresql.conf"
+	fi
+	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGROOT/server.log" -w start \
+		>/dev/null || { cat "$PGROOT/server.log" >&2; die "postgres did not start"; }
+	PM=$(head -1 "$PGDATA/postmaster.pid")
+}
+
+# psql ARGS...: the cluster's psql, quiet, stopping at the first error.
+psql() { "$PGBIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGROOT" -p "$PGPORT" -U postgres "$@"; }

@@ -1,0 +1,452 @@
+/* cmd_settle.c — the commands that read results and invoices (cli.md): `raas results`,
+ * `raas invoice`, `raas invoices`, and `raas settle`, which locks and stores invoices.
+ *
+ * Each builds the ledgers it needs from the store (settle/load.h) and asks the settlement
+ * engine (settle/settle.h). A locked invoice that `settle` stored is printed from the log,
+ * never recomputed; one not stored yet is computed (locking is a pure function of what was
+ * received before the lock time, so both give the same bytes).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "cli/cli.h"
+#include "raas/time.h"
+#include "settle/load.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+/* The command's clock: --now or the real clock (commands that only read). */
+static int read_clock(struct raas_cli *cli, int64_t *now)
+{
+	return raas_cli_now(cli, now);
+}
+
+/* Parses DATE (YYYY-MM-DD, or YYYY-MM for its first day) for the option or argument name. */
+static int parse_date(struct raas_cli *cli, const char *name, const char *s, int64_t *day)
+{
+	char buf[16];
+	struct raas_err err;
+	size_t n = strlen(s);
+
+	raas_err_clear(&err);
+	if (n == 7) {
+		memcpy(buf, s, 7);
+		memcpy(buf + 7, "-01", 4);
+		s = buf;
+		n = 10;
+	}
+	if (raas_date_parse(s, n, day, &err) != RAAS_OK) {
+		fprintf(cli->err, "%s: %s (expected YYYY-MM-DD or YYYY-MM)\n", name, err.message);
+		return 2;
+	}
+	return 0;
+}
+
+/* Opens the store and loads the ledger of contract id (exit code on failure). */
+static int open_ledger(struct raas_cli *cli, bool writable, const char *id,
+                       struct raas_store **store, struct raas_ledgers *ls)
+{
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	if (raas_store_open(cli->data_dir, writable, store, &err) ||
+	    raas_ledgers_load(*store, id, NULL, ls, &err))
+		return raas_cli_fail(cli, &err);
+	if (id && ls->n == 0) {
+		fprintf(cli->err, "%s: no such contract\n", id);
+		return 2;
+	}
+	return 0;
+}
+
+/* ---- results ---- */
+
+static const struct raas_cli_option results_options[] = {
+        {"period", 0, "DATE",
+         "only results confirmed in the period containing DATE (YYYY-MM-DD or YYYY-MM)"},
+        {"status", 0, "S",
+         "only results with status S: invalid, reversed, voided, disputed, confirmed, pending"},
+        {"now", 0, "T", "the clock (RFC 3339) to evaluate at, past or future (default: now)"},
+        {NULL, 0, NULL, NULL},
+};
+
+static int run_results(struct raas_cli *cli)
+{
+	const char *period = raas_cli_option_value(cli, "period");
+	const char *status = raas_cli_option_value(cli, "status");
+	struct raas_results_filter filter = {0};
+	struct raas_store *store = NULL;
+	struct raas_ledgers ls = {0};
+	struct raas_err err;
+	struct raas_buf out;
+	int64_t now, day = 0;
+	int rc;
+
+	raas_err_clear(&err);
+	raas_buf_init(&out, (size_t)1 << 32);
+	if ((rc = read_clock(cli, &now)) ||
+	    (period && (rc = parse_date(cli, "--period", period, &day))))
+		goto out;
+	if (status) {
+		enum raas_result_status st;
+		if (raas_result_status_parse(status, &st) != RAAS_OK) {
+			fprintf(cli->err,
+			        "--status: unknown status '%s' (one of invalid, reversed, voided, "
+			        "disputed, confirmed, pending)\n",
+			        status);
+			rc = 2;
+			goto out;
+		}
+		filter.by_status = true;
+		filter.status = st;
+	}
+	if ((rc = open_ledger(cli, false, cli->args[0], &store, &ls)))
+		goto out;
+	if (period) {
+		const struct raas_store_contract *c =
+		        raas_store_contract_latest(store, cli->args[0]);
+		struct raas_contract *doc = NULL;
+		if (raas_load_version(store, c, &doc, &err)) {
+			rc = raas_cli_fail(cli, &err);
+			goto out;
+		}
+		filter.by_period = true;
+		filter.period_instant = raas_date_midnight(day, doc->tz_offset_min);
+		raas_contract_free(doc);
+	}
+	if (raas_ledger_results(ls.v[0], now, &filter, &out, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	if (out.len)
+		fwrite(out.data, 1, out.len, cli->out);
+	rc = 0;
+out:
+	raas_ledgers_free(&ls);
+	raas_store_close(store);
+	raas_buf_free(&out);
+	return rc;
+}
+
+const struct raas_cli_command raas_cmd_results = {
+        .name = "results",
+        .synopsis = "CONTRACT",
+        .summary = "list a contract's results with status, times, value and evidence",
+        .description =
+                "Prints one JSON object per result (settlement.md \"The results listing\"),\n"
+                "sorted by achieved_at then id, as visible at the clock: events received at\n"
+                "or before --now. A reading command: it records nothing and accepts any clock.\n",
+        .options = results_options,
+        .min_args = 1,
+        .max_args = 1,
+        .run = run_results,
+};
+
+/* ---- one invoice ---- */
+
+static const struct raas_cli_option invoice_options[] = {
+        {"now", 0, "T",
+         "the clock (RFC 3339), past or future: a draft before the period's lock time, "
+         "the locked invoice from then on (default: now)"},
+        {NULL, 0, NULL, NULL},
+};
+
+/* Appends the invoice of period p at now: the stored document when settle stored it. */
+static raas_rc invoice_doc(struct raas_store *store, struct raas_ledger *l,
+                           const struct raas_period *p, int64_t now, struct raas_buf *out,
+                           struct raas_err *err)
+{
+	const struct raas_store_invoice *inv;
+	bool locked;
+
+	if (now >= p->lock_us &&
+	    (inv = raas_store_invoice_find(store, raas_ledger_contract(l), p->start_us)))
+		return raas_load_invoice(store, inv, out, err);
+	return raas_ledger_invoice(l, p, now, out, &locked, err);
+}
+
+static int run_invoice(struct raas_cli *cli)
+{
+	struct raas_store *store = NULL;
+	struct raas_ledgers ls = {0};
+	struct raas_contract *doc = NULL;
+	struct raas_period p;
+	struct raas_err err;
+	struct raas_buf out;
+	int64_t now, day;
+	int rc;
+
+	raas_err_clear(&err);
+	raas_buf_init(&out, (size_t)1 << 30);
+	if ((rc = read_clock(cli, &now)) || (rc = parse_date(cli, "DATE", cli->args[1], &day)) ||
+	    (rc = open_ledger(cli, false, cli->args[0], &store, &ls)))
+		goto out;
+	if (raas_load_version(store, raas_store_contract_latest(store, cli->args[0]), &doc, &err) ||
+	    raas_ledger_period(ls.v[0], raas_date_midnight(day, doc->tz_offset_min), now, &p,
+	                       &err) ||
+	    invoice_doc(store, ls.v[0], &p, now, &out, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	raas_cli_print_line(cli, out.data, out.len);
+	rc = 0;
+out:
+	raas_contract_free(doc);
+	raas_ledgers_free(&ls);
+	raas_store_close(store);
+	raas_buf_free(&out);
+	return rc;
+}
+
+const struct raas_cli_command raas_cmd_invoice = {
+        .name = "invoice",
+        .synopsis = "CONTRACT DATE",
+        .summary = "print the invoice (draft or locked) of the period containing DATE",
+        .description =
+                "DATE is YYYY-MM-DD or YYYY-MM (its first day), in the contract's time zone.\n"
+                "Prints the invoice document of settlement.md: a draft computed from every\n"
+                "event received at or before --now while the period is not locked, the locked\n"
+                "invoice from its lock time on. A date before the contract's start, or in an\n"
+                "empty run-off period, exits 2. A reading command: it records nothing.\n",
+        .options = invoice_options,
+        .min_args = 2,
+        .max_args = 2,
+        .run = run_invoice,
+};
+
+/* ---- locked invoices: settle and invoices ---- */
+
+struct locked {
+	int64_t lock_us, start_us;
+	const char *contract;
+	struct raas_ledger *ledger;
+	struct raas_period period;
+	bool stored;
+	size_t off, len; /* the document in the shared buffer */
+};
+
+static int locked_cmp(const void *pa, const void *pb)
+{
+	const struct locked *a = pa, *b = pb;
+	int r;
+
+	if (a->lock_us != b->lock_us)
+		return a->lock_us < b->lock_us ? -1 : 1;
+	if ((r = strcmp(a->contract, b->contract)))
+		return r;
+	return (a->start_us > b->start_us) - (a->start_us < b->start_us);
+}
+
+/* Collects the locked, non-empty invoices at now of every ledger, sorted (cli.md `settle`),
+ * documents in docs. With only_new, those stored already are left out. */
+static raas_rc collect_locked(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
+                              bool only_new, struct locked **out, size_t *n, struct raas_buf *docs,
+                              struct raas_err *err)
+{
+	struct locked *v = NULL;
+	size_t cap = 0;
+	raas_rc rc = RAAS_OK;
+
+	*n = 0;
+	for (size_t i = 0; i < ls->n && !rc; i++) {
+		struct raas_period *ps = NULL;
+		size_t np = 0;
+		if ((rc = raas_ledger_locked_periods(ls->v[i], now, &ps, &np, err)))
+			break;
+		for (size_t k = 0; k < np && !rc; k++) {
+			const struct raas_store_invoice *inv = raas_store_invoice_find(
+			        store, raas_ledger_contract(ls->v[i]), ps[k].start_us);
+			size_t off = docs->len;
+			bool locked;
+			if (inv && only_new)
+				continue;
+			rc = inv ? raas_load_invoice(store, inv, docs, err)
+			         : raas_ledger_invoice(ls->v[i], &ps[k], now, docs, &locked, err);
+			if (rc == RAAS_E_INPUT) { /* an empty run-off period */
+				docs->len = off;
+				rc = RAAS_OK;
+				continue;
+			}
+			if (rc)
+				break;
+			if (*n == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				struct locked *q = raas_realloc(v, nc * sizeof *q);
+				if (!q) {
+					rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+					break;
+				}
+				v = q;
+				cap = nc;
+			}
+			v[(*n)++] = (struct locked){.lock_us = ps[k].lock_us,
+			                            .start_us = ps[k].start_us,
+			                            .contract = raas_ledger_contract(ls->v[i]),
+			                            .ledger = ls->v[i],
+			                            .period = ps[k],
+			                            .stored = inv != NULL,
+			                            .off = off,
+			                            .len = docs->len - off};
+		}
+		raas_free(ps);
+	}
+	if (!rc && *n)
+		qsort(v, *n, sizeof *v, locked_cmp);
+	if (rc) {
+		raas_free(v);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return rc;
+}
+
+static void print_locked(struct raas_cli *cli, const struct locked *v, size_t n,
+                         const struct raas_buf *docs)
+{
+	for (size_t i = 0; i < n; i++)
+		raas_cli_print_line(cli, docs->data + v[i].off, v[i].len);
+}
+
+static const struct raas_cli_option settle_options[] = {
+        {"now", 0, "T",
+         "the clock (RFC 3339), recorded in the data directory; every period whose lock "
+         "time is at or before it locks (default: now)"},
+        {NULL, 0, NULL, NULL},
+};
+
+static int run_settle(struct raas_cli *cli)
+{
+	struct raas_store *store = NULL;
+	struct raas_ledgers ls = {0};
+	struct locked *v = NULL;
+	struct raas_err err;
+	struct raas_buf docs, leaf;
+	size_t n = 0;
+	int64_t now;
+	int rc;
+
+	raas_err_clear(&err);
+	raas_buf_init(&docs, (size_t)1 << 34);
+	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
+	if (raas_cli_option_value(cli, "now") && (rc = raas_cli_now(cli, &now)))
+		goto out;
+	if (raas_store_open(cli->data_dir, true, &store, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	if (!raas_cli_option_value(cli, "now"))
+		(void)raas_cli_now(cli, &now); /* read under the writer lock */
+	if (raas_store_check_clock(store, now, &err) ||
+	    raas_ledgers_load(store, NULL, NULL, &ls, &err) ||
+	    collect_locked(store, &ls, now, true, &v, &n, &docs, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *customer = raas_ledger_customer(v[i].ledger);
+		struct raas_store_invoice meta = {.contract = (char *)v[i].contract,
+		                                  .period_start_us = v[i].start_us,
+		                                  .lock_us = v[i].lock_us};
+		raas_buf_reset(&leaf);
+		if (raas_store_customer(store, customer, strlen(customer), true,
+		                        &meta.customer_no) ||
+		    raas_invoice_write_leaf(&leaf, customer, v[i].contract, v[i].start_us,
+		                            v[i].lock_us, docs.data + v[i].off, v[i].len)) {
+			fprintf(cli->err, "out of memory\n");
+			rc = 3;
+			goto out;
+		}
+		if (raas_store_add_invoice(store, &meta, now, leaf.data, leaf.len, &err)) {
+			rc = raas_cli_fail(cli, &err);
+			goto out;
+		}
+	}
+	/* One durable batch; the clock is recorded even when nothing locked. */
+	if (raas_store_commit(store, now, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	print_locked(cli, v, n, &docs);
+	rc = 0;
+out:
+	raas_free(v);
+	raas_ledgers_free(&ls);
+	raas_store_close(store);
+	raas_buf_free(&docs);
+	raas_buf_free(&leaf);
+	return rc;
+}
+
+const struct raas_cli_command raas_cmd_settle = {
+        .name = "settle",
+        .synopsis = "",
+        .summary = "lock every period whose lock time has come and store its invoice",
+        .description =
+                "Locks every period of every contract whose lock time (period end +\n"
+                "lock_after) is at or before the clock, appends each new locked invoice to its\n"
+                "customer's log (one durable batch) and prints them as NDJSON, ordered by lock\n"
+                "time, then contract id, then period start. Empty run-off periods lock but are\n"
+                "neither stored nor printed. A writing command: its clock is recorded and may\n"
+                "not be earlier than the data directory's (exit 2).\n",
+        .options = settle_options,
+        .min_args = 0,
+        .max_args = 0,
+        .run = run_settle,
+};
+
+static const struct raas_cli_option invoices_options[] = {
+        {"contract", 0, "C", "only the invoices of contract C"},
+        {"customer", 0, "C", "only the invoices of customer C"},
+        {"now", 0, "T",
+         "the clock (RFC 3339): invoices whose lock time is at or before it (default: now)"},
+        {NULL, 0, NULL, NULL},
+};
+
+static int run_invoices(struct raas_cli *cli)
+{
+	const char *contract = raas_cli_option_value(cli, "contract");
+	const char *customer = raas_cli_option_value(cli, "customer");
+	struct raas_store *store = NULL;
+	struct raas_ledgers ls = {0};
+	struct locked *v = NULL;
+	struct raas_err err;
+	struct raas_buf docs;
+	size_t n = 0;
+	int64_t now;
+	int rc;
+
+	raas_err_clear(&err);
+	raas_buf_init(&docs, (size_t)1 << 34);
+	if ((rc = read_clock(cli, &now)))
+		goto out;
+	if (raas_store_open(cli->data_dir, false, &store, &err) ||
+	    raas_ledgers_load(store, contract, customer, &ls, &err) ||
+	    collect_locked(store, &ls, now, false, &v, &n, &docs, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	print_locked(cli, v, n, &docs);
+	rc = 0;
+out:
+	raas_free(v);
+	raas_ledgers_free(&ls);
+	raas_store_close(store);
+	raas_buf_free(&docs);
+	return rc;
+}
+
+const struct raas_cli_command raas_cmd_invoices = {
+        .name = "invoices",
+        .synopsis = "",
+        .summary = "list the locked invoices",
+        .description = "Prints every locked invoice (lock time at or before the clock) as NDJSON,\n"
+                       "ordered like `raas settle` prints them: the stored document when `settle`\n"
+                       "stored it, else the same document computed. Empty run-off periods are not\n"
+                       "listed. A reading command: it records nothing and accepts any clock.\n",
+        .options = invoices_options,
+        .min_args = 0,
+        .max_args = 0,
+        .run = run_invoices,
+};

@@ -1,0 +1,116 @@
+/* ledger_impl.h — the inside of a ledger, shared by results.c (facts, the results of an
+ * evaluation, the listing) and invoice.c (periods, invoice lines, adjustments). Not for use
+ * outside src/settle/.
+ *
+ * Every evaluation is a view: the events and versions visible at a cutoff (received strictly
+ * before it, or at or before it for a draft) evaluated at a clock equal to that cutoff.
+ * Evaluations are pure, so each view's results are computed once per ledger and cached.
+ */
+#ifndef RAAS_SETTLE_LEDGER_IMPL_H
+#define RAAS_SETTLE_LEDGER_IMPL_H
+
+#include "base/arena.h"
+#include "settle/settle.h"
+
+#define NO_TIME INT64_MIN
+#define FOREVER INT64_MAX
+
+enum fact_role { ROLE_ACHIEVE, ROLE_REVERSE, ROLE_REQUIRE };
+enum value_state { VALUE_NONE, VALUE_OK, VALUE_MISSING, VALUE_BAD, VALUE_RANGE };
+enum entity_state { ENTITY_OK, ENTITY_NONE, ENTITY_MISSING, ENTITY_BAD };
+
+/* What one event means to one result definition. */
+struct fact {
+	int64_t time_us;
+	int64_t received_us;
+	const char *event_id; /* in the ledger's arena */
+	const char *entity;   /* entity text (ENTITY_OK only) */
+	uint32_t id_len, entity_len;
+	uint16_t def;
+	uint8_t role;   /* enum fact_role */
+	uint8_t estate; /* enum entity_state */
+	uint8_t vstate; /* enum value_state (achieving facts) */
+	struct raas_dec value;
+};
+
+struct version {
+	struct raas_contract *c;
+	uint32_t no;
+	int64_t applied_us;
+	int64_t effective_us;
+};
+
+struct view {
+	int64_t cutoff; /* also the clock */
+	bool inclusive; /* received <= cutoff (a draft) rather than < */
+};
+
+struct result {
+	const char *id; /* in the evaluation's arena */
+	uint32_t id_len;
+	uint16_t def;
+	uint8_t status; /* enum raas_result_status */
+	bool late;
+	int64_t achieved_us;
+	int64_t confirmed_us; /* NO_TIME for invalid results */
+	bool has_value;
+	struct raas_dec value;
+	const char *reason; /* invalid results */
+	size_t decider;     /* index of the deciding fact */
+	size_t first, end;  /* the facts of its group (for the listing) */
+};
+
+struct eval {
+	struct view view;
+	const struct version *newest; /* the newest visible version; NULL: none */
+	struct result *results;       /* sorted by achieved_at, then id */
+	size_t n;
+	size_t *by_id; /* indexes sorted by id */
+	struct raas_arena arena;
+};
+
+/* An own total computed once per (period, view). */
+struct own_total {
+	int64_t period_start;
+	struct view view;
+	struct raas_dec total;
+};
+
+struct raas_ledger {
+	char *id;
+	struct version *versions;
+	size_t nversions, cap_versions;
+	struct fact *facts;
+	size_t nfacts, cap_facts;
+	bool sorted;
+	struct raas_arena arena; /* fact strings */
+	struct eval **evals;
+	size_t nevals, cap_evals;
+	struct own_total *owns;
+	size_t nowns, cap_owns;
+};
+
+static inline bool view_sees(const struct view *v, int64_t t)
+{
+	return v->inclusive ? t <= v->cutoff : t < v->cutoff;
+}
+
+static inline int64_t time_add(int64_t a, int64_t b)
+{
+	return a > FOREVER - b ? FOREVER : a + b;
+}
+
+/* The evaluation of view v (computed on first use, then cached in l). */
+RAAS_WUR raas_rc ledger_eval(struct raas_ledger *l, struct view v, const struct eval **out,
+                             struct raas_err *err);
+
+/* The start of the period (in-term clipped, or run-off) that contains instant t for a
+ * contract whose term ends at end (FOREVER when open). */
+int64_t ledger_period_start(const struct raas_contract *c, int64_t end, int64_t t);
+/* The period starting at start (as ledger_period_start returns it). */
+void ledger_period_at(const struct raas_contract *c, int64_t end, int64_t start,
+                      struct raas_period *out);
+/* The term end of an evaluation (FOREVER when open). */
+int64_t ledger_term_end(const struct eval *e);
+
+#endif

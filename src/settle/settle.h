@@ -1,0 +1,105 @@
+/* settle.h — results and settlement of one contract as a pure function (settlement.md).
+ *
+ * A ledger holds everything the invoices of one contract depend on: its versions (with the
+ * clock each was applied at and its effective instant) and the facts extracted from its
+ * customer's events (with their received times). From it, for any clock, it computes the
+ * results listing, the invoice (draft or locked) of any period, and the list of locked
+ * periods; nothing depends on the order events were added in, and nothing is stored here —
+ * the caller (the CLI, the server) reads the inputs from the store and stores what locks.
+ * Disputes are not modelled yet: the statuses `disputed` and `voided` exist in the
+ * listing's vocabulary only.
+ */
+#ifndef RAAS_SETTLE_SETTLE_H
+#define RAAS_SETTLE_SETTLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "contract/contract.h"
+#include "ingest/event.h"
+#include "raas/error.h"
+
+enum raas_result_status {
+	RAAS_RESULT_INVALID,
+	RAAS_RESULT_REVERSED,
+	RAAS_RESULT_VOIDED,
+	RAAS_RESULT_DISPUTED,
+	RAAS_RESULT_CONFIRMED,
+	RAAS_RESULT_PENDING,
+};
+
+/* "invalid", "reversed", ...; NULL for an unknown value. */
+const char *raas_result_status_name(enum raas_result_status s);
+/* Parses a status name; RAAS_E_INPUT when unknown. */
+RAAS_WUR raas_rc raas_result_status_parse(const char *s, enum raas_result_status *out);
+
+struct raas_ledger;
+
+/* A new, empty ledger for the contract id (copied). RAAS_E_NOMEM on failure. */
+RAAS_WUR raas_rc raas_ledger_new(const char *contract_id, struct raas_ledger **out);
+/* Takes l (NULL is fine). */
+void raas_ledger_free(struct raas_ledger *l);
+
+/* Adds a version; versions are added in version order (1, 2, ...) and the first fixes the
+ * result definitions. c is taken (freed with the ledger, or here on failure). */
+RAAS_WUR raas_rc raas_ledger_add_version(struct raas_ledger *l, struct raas_contract *c,
+                                         uint32_t version, int64_t applied_us, int64_t effective_us,
+                                         struct raas_err *err);
+/* True when the ledger may need events of this type (some result's on, reversed_by.on or
+ * requires.on); false before the first version. */
+bool raas_ledger_wants(const struct raas_ledger *l, const char *type, size_t len);
+/* Adds one event of the contract's customer, received at received_us; only what the result
+ * definitions look at is kept (the event may be freed afterwards). */
+RAAS_WUR raas_rc raas_ledger_add_event(struct raas_ledger *l, const struct raas_event *ev,
+                                       int64_t received_us, struct raas_err *err);
+
+/* The contract's id and the customer of its first version (NULL before it). */
+const char *raas_ledger_contract(const struct raas_ledger *l);
+const char *raas_ledger_customer(const struct raas_ledger *l);
+
+/* Filters of the results listing. */
+struct raas_results_filter {
+	bool by_period;
+	int64_t period_instant; /* keep results whose confirmed_at is in the period containing it */
+	bool by_status;
+	enum raas_result_status status;
+};
+
+/* Appends the results listing at clock now (settlement.md "The results listing"): one JSON
+ * object and '\n' per result. RAAS_E_INPUT when no version is visible at now. */
+RAAS_WUR raas_rc raas_ledger_results(struct raas_ledger *l, int64_t now,
+                                     const struct raas_results_filter *filter, struct raas_buf *out,
+                                     struct raas_err *err);
+
+/* A period as settlement sees it. */
+struct raas_period {
+	int64_t start_us, end_us; /* clipped bounds */
+	int64_t lock_us;          /* end + lock_after */
+	bool run_off;
+};
+
+/* The period containing instant t at clock now (the term of the versions visible at now).
+ * RAAS_E_INPUT ("no invoice for this period", or no version visible) when t is before the
+ * contract's start. */
+RAAS_WUR raas_rc raas_ledger_period(struct raas_ledger *l, int64_t t, int64_t now,
+                                    struct raas_period *out, struct raas_err *err);
+
+/* Appends the invoice document of period p at clock now (a draft when now < p->lock_us,
+ * else locked) without a newline; *locked says which. RAAS_E_INPUT "no invoice for this
+ * period" for an empty run-off period; RAAS_E_STORAGE naming the contract and period on an
+ * arithmetic overflow. */
+RAAS_WUR raas_rc raas_ledger_invoice(struct raas_ledger *l, const struct raas_period *p,
+                                     int64_t now, struct raas_buf *out, bool *locked,
+                                     struct raas_err *err);
+
+/* The periods that have locked at clock now (lock_us <= now) and can hold an invoice, in
+ * order (run-off periods after the last one that can bill anything are left out; an empty
+ * one in between is listed: raas_ledger_invoice says it is empty). *out is new (raas_free);
+ * *n may be 0. */
+RAAS_WUR raas_rc raas_ledger_locked_periods(struct raas_ledger *l, int64_t now,
+                                            struct raas_period **out, size_t *n,
+                                            struct raas_err *err);
+
+#endif
