@@ -306,7 +306,7 @@ SELECT pg_backend_pid() AS pid \gset
 \o
 \setenv BACKEND :pid
 \setenv HWM :hwm
-\! sed -n 's/^VmHWM: *\([0-9]*\) kB/\1/p' /proc/$BACKEND/status >"$HWM"
+\! sed -n 's/^VmHWM:[[:space:]]*\([0-9]*\) kB/\1/p' /proc/$BACKEND/status >"$HWM"
 EOF
 		t1=$(now_ns)
 		record pg_run_seconds "$(secs "$t0" "$t1")"

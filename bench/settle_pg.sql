@@ -41,17 +41,26 @@ evals AS (
 	FROM periods p JOIN periods q ON q.contract = p.contract AND q.p_idx >= p.p_idx
 ),
 evals_distinct AS (SELECT DISTINCT contract, p_idx, cutoff FROM evals),
-cutoffs AS (SELECT DISTINCT contract, cutoff FROM evals),
--- Achieving events: the contract's customer, the definition's type, its `where`; the entity text
--- (a JSON string as is, a number in plain form; other values make an invalid result: dropped).
-cand AS (
-	SELECT d.contract, d.def_idx, e.id, e.time, e.received,
+-- The event types each definition reads: its achieving type and its reversing type.
+def_types AS (
+	SELECT d.contract, c.customer, d.def_idx, d.on_type AS type, true AS achieving
+	FROM result_defs d JOIN contracts c ON c.id = d.contract
+	UNION ALL
+	SELECT d.contract, c.customer, d.def_idx, d.rev_type, false
+	FROM result_defs d JOIN contracts c ON c.id = d.contract
+	WHERE d.rev_type IS NOT NULL
+),
+-- One pass over the events: the achieving events passing `where`, and the reversing events,
+-- with the entity text (a JSON string as is, a number in plain form, else null: an achieving
+-- event without a usable entity is an invalid result of its own, never billed).
+matched AS (
+	SELECT t.contract, t.def_idx, t.achieving, e.id, e.time, e.received,
 	       CASE WHEN d.entity_path IS NULL THEN e.id
 	            WHEN jsonb_typeof(e.properties #> d.entity_path) = 'string' THEN e.properties #>> d.entity_path
 	            WHEN jsonb_typeof(e.properties #> d.entity_path) = 'number'
 	                 THEN trim_scale((e.properties #>> d.entity_path)::numeric)::text
 	       END AS key,
-	       CASE WHEN d.value_path IS NULL THEN NULL
+	       CASE WHEN NOT t.achieving OR d.value_path IS NULL THEN NULL
 	            WHEN jsonb_typeof(e.properties #> d.value_path) = 'number'
 	                 THEN round((e.properties #>> d.value_path)::numeric, 12)
 	            WHEN jsonb_typeof(e.properties #> d.value_path) = 'string'
@@ -59,56 +68,59 @@ cand AS (
 	                 THEN round((e.properties #>> d.value_path)::numeric, 12)
 	       END AS value
 	FROM events e
-	JOIN contracts c ON c.customer = e.customer
-	JOIN result_defs d ON d.contract = c.id AND d.on_type = e.type
-	WHERE d.where_expr IS NULL
+	JOIN def_types t ON t.customer = e.customer AND t.type = e.type
+	JOIN result_defs d ON d.contract = t.contract AND d.def_idx = t.def_idx
+	WHERE NOT t.achieving OR d.where_expr IS NULL
 	   OR (e.properties -> 'source' = '"vendor"'::jsonb
 	       AND jsonb_typeof(e.properties -> 'score') = 'number'
 	       AND (e.properties ->> 'score')::numeric >= 60)
 ),
--- Reversing events, matched by entity text.
-rev AS (
-	SELECT d.contract, d.def_idx, e.time, e.received,
-	       CASE WHEN jsonb_typeof(e.properties #> d.entity_path) = 'string' THEN e.properties #>> d.entity_path
-	            WHEN jsonb_typeof(e.properties #> d.entity_path) = 'number'
-	                 THEN trim_scale((e.properties #>> d.entity_path)::numeric)::text
-	       END AS key
-	FROM events e
-	JOIN contracts c ON c.customer = e.customer
-	JOIN result_defs d ON d.contract = c.id AND d.rev_type = e.type
+-- Per entity, the earliest event (time, then id) among those visible at a cutoff X decides alone:
+-- an achieving event decides at every X with received < X <= hidden_until, the earliest
+-- received time of the events before it (none: every X after its arrival).
+ranked AS (
+	SELECT m.contract, m.def_idx, m.key, m.id, m.time, m.received, m.value,
+	       min(m.received) OVER (PARTITION BY m.contract, m.def_idx, m.key ORDER BY m.time, m.id
+	                             ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS hidden_until
+	FROM matched m
+	WHERE m.achieving AND m.key IS NOT NULL
 ),
--- At each cutoff, the earliest visible achieving event of each entity decides alone.
-decided AS (
-	SELECT DISTINCT ON (x.contract, x.cutoff, k.def_idx, k.key)
-	       x.contract, x.cutoff, k.def_idx, k.key, k.time, k.value
-	FROM cand k JOIN cutoffs x ON x.contract = k.contract AND k.received < x.cutoff
-	WHERE k.key IS NOT NULL
-	ORDER BY x.contract, x.cutoff, k.def_idx, k.key, k.time, k.id
-),
--- Valid, not reversed inside the hold, confirmed at the cutoff's clock.
-confirmed AS (
-	SELECT r.contract, r.cutoff, r.def_idx, r.time + d.hold AS confirmed_at, r.value,
+-- Valid deciders (achieved in the term, a valid value when the definition names one), their
+-- confirmation, its billing period (the local month holding it), and the earliest received
+-- time of a reversal inside the hold [achieved_at, confirmed_at): reversed at X when before X.
+results AS (
+	SELECT r.contract, r.def_idx, r.id, r.key, r.time, r.time + d.hold AS confirmed_at, r.received,
+	       r.hidden_until, r.value, d.hold,
+	       ((extract(year FROM (r.time + d.hold) AT TIME ZONE 'UTC' + c.tzoff) - extract(year FROM c.start_date)) * 12
+	        + extract(month FROM (r.time + d.hold) AT TIME ZONE 'UTC' + c.tzoff) - extract(month FROM c.start_date))::int AS p_idx,
 	       CASE WHEN d.model = 'percentage'
 	            THEN least(greatest(round(r.value * d.rate, 12), coalesce(d.pct_min, round(r.value * d.rate, 12))),
 	                       coalesce(d.pct_max, round(r.value * d.rate, 12)))
 	       END AS commission
-	FROM decided r
+	FROM ranked r
 	JOIN result_defs d ON d.contract = r.contract AND d.def_idx = r.def_idx
 	JOIN contracts c ON c.id = r.contract
-	WHERE r.time >= (c.start_date - c.tzoff) AT TIME ZONE 'UTC'
+	WHERE (r.hidden_until IS NULL OR r.received < r.hidden_until)
+	  AND r.time >= (c.start_date - c.tzoff) AT TIME ZONE 'UTC'
 	  AND (d.value_path IS NULL OR (r.value IS NOT NULL AND abs(r.value) < 1e26))
-	  AND r.time + d.hold <= r.cutoff
-	  AND NOT EXISTS (SELECT 1 FROM rev v
-	                  WHERE v.contract = r.contract AND v.def_idx = r.def_idx AND v.key = r.key
-	                    AND v.received < r.cutoff AND v.time >= r.time AND v.time < r.time + d.hold)
 ),
+reversed AS (
+	SELECT r.contract, r.def_idx, r.id, min(v.received) AS seen
+	FROM results r
+	JOIN matched v ON v.contract = r.contract AND v.def_idx = r.def_idx AND v.key = r.key AND NOT v.achieving
+	WHERE v.time >= r.time AND v.time < r.confirmed_at
+	GROUP BY r.contract, r.def_idx, r.id
+),
+-- What each evaluation (P at cutoff X) bills: results confirmed in P, decided at X, visible,
+-- confirmed by the clock X, not reversed by what is visible at X.
 billed AS (
 	SELECT ev.contract, ev.p_idx, ev.cutoff, r.def_idx,
 	       count(*) AS n, sum(r.value) AS value_sum, sum(r.commission) AS commission_sum
-	FROM confirmed r
-	JOIN evals_distinct ev ON ev.contract = r.contract AND ev.cutoff = r.cutoff
-	JOIN periods p ON p.contract = ev.contract AND p.p_idx = ev.p_idx
-	WHERE r.confirmed_at >= p.p_start AND r.confirmed_at < p.p_end
+	FROM results r
+	JOIN evals_distinct ev ON ev.contract = r.contract AND ev.p_idx = r.p_idx
+	LEFT JOIN reversed v ON v.contract = r.contract AND v.def_idx = r.def_idx AND v.id = r.id
+	WHERE r.received < ev.cutoff AND (r.hidden_until IS NULL OR ev.cutoff <= r.hidden_until)
+	  AND r.confirmed_at <= ev.cutoff AND (v.seen IS NULL OR v.seen >= ev.cutoff)
 	GROUP BY ev.contract, ev.p_idx, ev.cutoff, r.def_idx
 ),
 -- One result line per definition and evaluation (quantity 0 when nothing is billed).

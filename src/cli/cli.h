@@ -80,5 +80,6 @@ extern const struct raas_cli_command raas_cmd_results;
 extern const struct raas_cli_command raas_cmd_invoice;
 extern const struct raas_cli_command raas_cmd_settle;
 extern const struct raas_cli_command raas_cmd_invoices;
+extern const struct raas_cli_command raas_cmd_demo;
 
 #endif

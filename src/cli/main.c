@@ -21,7 +21,7 @@ static const struct raas_cli_command *const commands[] = {
         &raas_cmd_init,          &raas_cmd_contract_apply, &raas_cmd_contract_show,
         &raas_cmd_contract_list, &raas_cmd_ingest,         &raas_cmd_results,
         &raas_cmd_invoice,       &raas_cmd_settle,         &raas_cmd_invoices,
-        &raas_cmd_price,
+        &raas_cmd_price,         &raas_cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

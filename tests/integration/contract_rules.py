@@ -13,19 +13,18 @@ message. Exits 1 if any check fails.
 import copy
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import traceback
 
-RAAS = sys.argv[1]
+from raas_cases import Suite, compact
+
+S = Suite("contract rules", "raas-contract-rules-")
+RAAS = S.raas
 VECTORS = sys.argv[2]
-WORK = tempfile.TemporaryDirectory(prefix="raas-contract-rules-")
-CASES = []
-failures = []
-checks = 0
-_serial = [0]
-CURRENT = [""]
+WORK = S.work
+case = S.case
+fresh = S.fresh
+run = S.run
+expect = S.expect
 
 with open(VECTORS, encoding="utf-8") as f:
     STEPS = json.load(f)["steps"]
@@ -37,60 +36,9 @@ CANNOT = "cannot change in a new version"
 NEW_ID = "use a new contract id"
 
 
-def case(fn):
-    CASES.append(fn)
-    return fn
-
-
-class Failed(Exception):
-    pass
-
-
-def fresh():
-    """A new initialised data directory."""
-    _serial[0] += 1
-    d = os.path.join(WORK.name, f"d{_serial[0]}")
-    p = subprocess.run([RAAS, "init", d], capture_output=True, timeout=30)
-    if p.returncode != 0:
-        raise Failed(f"raas init {d}: exit {p.returncode}: {p.stderr!r}")
-    return d
-
-
-def run(data, *args, stdin=None):
-    p = subprocess.run([RAAS, "-d", data, *args], capture_output=True, input=stdin, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
-
-def compact(doc):
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False)
-
-
 def apply(data, doc, now=JAN1, *extra):
     """Writes DOC (a dict, or the exact text) to a file and applies it."""
-    _serial[0] += 1
-    path = os.path.join(WORK.name, f"c{_serial[0]}.json")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(doc if isinstance(doc, str) else json.dumps(doc))
-    return run(data, "contract", "apply", path, "--now", now, *extra)
-
-
-def expect(what, got, code, stdout=None, stderr=None):
-    """Checks one command's exit code, stdout and stderr; a mismatch is recorded as a failure
-    of the current case and the case goes on."""
-    global checks
-    checks += 1
-    rc, out, err = got
-    problems = []
-    if rc != code:
-        problems.append(f"exit {rc} != {code}")
-    if stdout is not None and out != stdout:
-        problems.append(f"stdout\n      got  {out!r}\n      want {stdout!r}")
-    if stderr is not None and err != stderr:
-        problems.append(f"stderr\n      got  {err!r}\n      want {stderr!r}")
-    if problems:
-        failures.append(f"{CURRENT[0]}: {what}: " + "; ".join(problems))
-        return False
-    return True
+    return S.apply(data, doc, now, *extra)
 
 
 def ok(id_, version):
@@ -492,7 +440,7 @@ def forbidden_changes_are_rejected():
         expect(f"{name}: version 1", apply(d, base), 0, ok(base["id"], 1), "")
         for l in lines:
             if CANNOT not in l:
-                failures.append(f"{CURRENT[0]}: {name}: test line lacks {CANNOT!r}: {l}")
+                S.note(f"{name}: test line lacks {CANNOT!r}: {l}")
         expect(f"{name}: rejected", apply(d, mutate(base, fn), APR15), 2, "", problems(*lines))
         expect(f"{name}: nothing recorded", run(d, "contract", "list"), 0,
                list_line(base["id"], base["customer"], 1, "2026-01-01", JAN1), "")
@@ -724,25 +672,5 @@ def files_and_directories():
     expect("list in an uninitialised directory", run(nodir, "contract", "list"), 2, "", msg)
 
 
-def main():
-    failed_cases = 0
-    for fn in CASES:
-        CURRENT[0] = fn.__name__
-        before = len(failures)
-        try:
-            fn()
-        except Failed as e:
-            failures.append(f"{fn.__name__}: {e}")
-        except Exception:  # a bug in the test itself
-            failures.append(f"{fn.__name__}: {traceback.format_exc()}")
-        failed_cases += len(failures) > before
-    for f in failures:
-        print("FAIL", f)
-    print(f"contract rules: {len(CASES) - failed_cases}/{len(CASES)} cases pass, "
-          f"{checks - len(failures)}/{checks} checks pass")
-    WORK.cleanup()
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(S.main())

@@ -11,66 +11,25 @@ error texts included) and stderr where it is a message. Exits 1 if any case fail
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
-import traceback
 
-RAAS = sys.argv[1]
+from raas_cases import Suite, lines_bytes
+
+S = Suite("ingest rules", "raas-ingest-rules-")
+RAAS = S.raas
 NOW = "2026-01-10T00:00:00Z"
 T0 = "2026-01-05T00:00:00Z"
-WORK = tempfile.TemporaryDirectory(prefix="raas-ingest-rules-")
-CASES = []
-failures = []
-checks = 0
-_serial = [0]
-CURRENT = [""]
-
-
-def case(fn):
-    CASES.append(fn)
-    return fn
-
-
-class Failed(Exception):
-    pass
-
-
-def fail(msg):
-    raise Failed(msg)
-
-
-def fresh():
-    """A new initialised data directory."""
-    _serial[0] += 1
-    d = os.path.join(WORK.name, f"d{_serial[0]}")
-    p = subprocess.run([RAAS, "init", d], capture_output=True, timeout=30)
-    if p.returncode != 0:
-        fail(f"raas init {d}: exit {p.returncode}: {p.stderr!r}")
-    return d
-
-
-def run(data, *args, stdin=None):
-    p = subprocess.run([RAAS, "-d", data, *args], capture_output=True, input=stdin, timeout=60)
-    return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
-
-def write(data, content):
-    _serial[0] += 1
-    path = os.path.join(WORK.name, f"in{_serial[0]}.ndjson")
-    with open(path, "wb") as f:
-        f.write(content if isinstance(content, bytes) else content.encode("utf-8"))
-    return path
-
-
-def lines_bytes(lines):
-    return ("".join(l + "\n" for l in lines)).encode("utf-8")
+WORK = S.work
+case = S.case
+fail = S.fail
+fresh = S.fresh
+run = S.run
+expect = S.expect
 
 
 def ingest(data, lines, now=NOW, *extra, raw=None):
     """Ingests LINES (a list of strings, each followed by a newline) or RAW bytes."""
-    path = write(data, raw if raw is not None else lines_bytes(lines))
-    return run(data, "ingest", path, "--now", now, *extra)
+    return S.ingest(data, lines, now, *extra, raw=raw)
 
 
 def ev(**fields):
@@ -92,25 +51,6 @@ def report(accepted=0, duplicates=0, rejected=(), conflicts=(), unmatched=(0, ()
         "unmatched": {"count": unmatched[0], "customers": list(unmatched[1])},
     }
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False) + "\n"
-
-
-def expect(what, got, code, stdout=None, stderr=None):
-    """Checks one command's exit code, stdout and stderr; a mismatch is recorded as a failure
-    of the current case and the case goes on."""
-    global checks
-    checks += 1
-    rc, out, err = got
-    problems = []
-    if rc != code:
-        problems.append(f"exit {rc} != {code}")
-    if stdout is not None and out != stdout:
-        problems.append(f"stdout\n      got  {out!r}\n      want {stdout!r}")
-    if stderr is not None and err != stderr:
-        problems.append(f"stderr\n      got  {err!r}\n      want {stderr!r}")
-    if problems:
-        failures.append(f"{CURRENT[0]}: {what}: " + "; ".join(problems))
-        return False
-    return True
 
 
 def one(what, line, code=0, stdout=None, now=NOW):
@@ -617,11 +557,7 @@ def directory_as_file_names_the_path():
 
 
 def apply(data, doc, now="2026-01-01T00:00:00Z"):
-    _serial[0] += 1
-    path = os.path.join(WORK.name, f"c{_serial[0]}.json")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(doc, f)
-    return run(data, "contract", "apply", path, "--now", now)
+    return S.apply(data, doc, now)
 
 
 def contract(id_, customer, results, **extra):
@@ -784,25 +720,5 @@ def clock_of_a_first_ingest_that_stores_nothing():
                clock_msg("2026-01-20T00:00:00Z", "2026-02-01T00:00:00Z"))
 
 
-def main():
-    failed_cases = 0
-    for fn in CASES:
-        CURRENT[0] = fn.__name__
-        before = len(failures)
-        try:
-            fn()
-        except Failed as e:
-            failures.append(f"{fn.__name__}: {e}")
-        except Exception:  # a bug in the test itself
-            failures.append(f"{fn.__name__}: {traceback.format_exc()}")
-        failed_cases += len(failures) > before
-    for f in failures:
-        print("FAIL", f)
-    print(f"ingest rules: {len(CASES) - failed_cases}/{len(CASES)} cases pass, "
-          f"{checks - len(failures)}/{checks} checks pass")
-    WORK.cleanup()
-    return 1 if failures else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(S.main())
