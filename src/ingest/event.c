@@ -623,8 +623,9 @@ static raas_rc leaf_time(const struct raas_json *v, const char *field, int64_t *
 /* Strict: the keys in their order, each value valid as raas_event_parse would accept it, and
  * the bytes exactly those raas_event_write_leaf writes for the result (so one event has one
  * leaf, and a leaf that was re-encoded in any way is refused). */
-raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *leaf, size_t len,
-                              struct raas_event *out, int64_t *received_us, struct raas_err *err)
+static raas_rc parse_leaf(struct raas_arena *arena, const char *leaf, size_t len,
+                          struct raas_event *out, int64_t *received_us, bool strict,
+                          struct raas_err *err)
 {
 	static const char *const keys[] = {"kind", "customer", "id",        "type",
 	                                   "time", "received", "properties"};
@@ -679,16 +680,17 @@ raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *leaf, size_t
 
 	c.p = leaf;
 	c.end = leaf + len;
-	if (!canon_lit(&c, K_HEAD, sizeof K_HEAD - 1) ||
-	    !canon_string(&c, ev.customer, ev.customer_len) ||
-	    !canon_lit(&c, K_ID, sizeof K_ID - 1) || !canon_string(&c, ev.id, ev.id_len) ||
-	    !canon_lit(&c, K_TYPE, sizeof K_TYPE - 1) || !canon_string(&c, ev.type, ev.type_len) ||
-	    !canon_lit(&c, K_TIME, sizeof K_TIME - 1) ||
-	    !canon_string(&c, m[4].value.u.str, m[4].value.len) ||
-	    !canon_lit(&c, K_RECEIVED, sizeof K_RECEIVED - 1) ||
-	    !canon_string(&c, m[5].value.u.str, m[5].value.len) ||
-	    !canon_lit(&c, K_PROPERTIES, sizeof K_PROPERTIES - 1) ||
-	    !canon_value(&c, ev.properties) || !canon_char(&c, '}') || c.p != c.end)
+	if (strict &&
+	    (!canon_lit(&c, K_HEAD, sizeof K_HEAD - 1) ||
+	     !canon_string(&c, ev.customer, ev.customer_len) ||
+	     !canon_lit(&c, K_ID, sizeof K_ID - 1) || !canon_string(&c, ev.id, ev.id_len) ||
+	     !canon_lit(&c, K_TYPE, sizeof K_TYPE - 1) || !canon_string(&c, ev.type, ev.type_len) ||
+	     !canon_lit(&c, K_TIME, sizeof K_TIME - 1) ||
+	     !canon_string(&c, m[4].value.u.str, m[4].value.len) ||
+	     !canon_lit(&c, K_RECEIVED, sizeof K_RECEIVED - 1) ||
+	     !canon_string(&c, m[5].value.u.str, m[5].value.len) ||
+	     !canon_lit(&c, K_PROPERTIES, sizeof K_PROPERTIES - 1) ||
+	     !canon_value(&c, ev.properties) || !canon_char(&c, '}') || c.p != c.end))
 		return raas_err_set(err, RAAS_E_INPUT, NULL,
 		                    "not in canonical leaf form from byte %zu on (compact, keys "
 		                    "in order, minimal escaping)",
@@ -696,4 +698,16 @@ raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *leaf, size_t
 	*out = ev;
 	*received_us = received;
 	return RAAS_OK;
+}
+
+raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *leaf, size_t len,
+                              struct raas_event *out, int64_t *received_us, struct raas_err *err)
+{
+	return parse_leaf(arena, leaf, len, out, received_us, true, err);
+}
+
+raas_rc raas_event_read_leaf(struct raas_arena *arena, const char *leaf, size_t len,
+                             struct raas_event *out, int64_t *received_us, struct raas_err *err)
+{
+	return parse_leaf(arena, leaf, len, out, received_us, false, err);
 }

@@ -72,4 +72,10 @@ RAAS_WUR raas_rc raas_event_parse_leaf(struct raas_arena *arena, const char *lea
                                        struct raas_event *out, int64_t *received_us,
                                        struct raas_err *err);
 
+/* Like raas_event_parse_leaf without the check that the bytes are in canonical form: for
+ * leaves read back from the store's checksummed log, which wrote them. */
+RAAS_WUR raas_rc raas_event_read_leaf(struct raas_arena *arena, const char *leaf, size_t len,
+                                      struct raas_event *out, int64_t *received_us,
+                                      struct raas_err *err);
+
 #endif

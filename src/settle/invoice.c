@@ -47,33 +47,23 @@ static struct view cutoff_view(int64_t x)
 	return (struct view){.cutoff = x, .inclusive = false};
 }
 
-/* The evaluation at now that knows the contract, or RAAS_E_INPUT. */
-static raas_rc known_eval(struct raas_ledger *l, int64_t now, const struct eval **e,
-                          struct raas_err *err)
-{
-	raas_rc rc = ledger_eval(l, draft_view(now), e, err);
-
-	if (!rc && !(*e)->newest)
-		return raas_err_set(err, RAAS_E_INPUT, NULL,
-		                    "contract %s was not applied yet at this clock", l->id);
-	return rc;
-}
-
 raas_rc raas_ledger_period(struct raas_ledger *l, int64_t t, int64_t now, struct raas_period *out,
                            struct raas_err *err)
 {
-	const struct eval *e;
+	const struct version *v = ledger_newest(l, draft_view(now));
 	const struct raas_contract *c;
-	raas_rc rc;
+	int64_t end;
 
-	if ((rc = known_eval(l, now, &e, err)))
-		return rc;
-	c = e->newest->c;
+	if (!v)
+		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		                    "contract %s was not applied yet at this clock", l->id);
+	c = v->c;
+	end = c->has_end ? c->end_us : FOREVER;
 	if (t < c->start_us)
 		return raas_err_set(
 		        err, RAAS_E_INPUT, NULL,
 		        "no invoice for this period: it is before the start of contract %s", l->id);
-	ledger_period_at(c, ledger_term_end(e), ledger_period_start(c, ledger_term_end(e), t), out);
+	ledger_period_at(c, end, ledger_period_start(c, end, t), out);
 	return RAAS_OK;
 }
 
@@ -448,21 +438,18 @@ raas_rc raas_ledger_invoice(struct raas_ledger *l, const struct raas_period *p, 
 raas_rc raas_ledger_locked_periods(struct raas_ledger *l, int64_t now, struct raas_period **out,
                                    size_t *n, struct raas_err *err)
 {
-	const struct eval *e;
+	const struct version *newest = ledger_newest(l, draft_view(now));
 	const struct raas_contract *c;
 	struct raas_period p, *v = NULL;
 	size_t cap = 0;
 	int64_t end, bound, hold = 0;
-	raas_rc rc;
 
 	*out = NULL;
 	*n = 0;
-	if ((rc = ledger_eval(l, draft_view(now), &e, err)))
-		return rc;
-	if (!e->newest)
+	if (!newest)
 		return RAAS_OK;
-	c = e->newest->c;
-	end = ledger_term_end(e);
+	c = newest->c;
+	end = c->has_end ? c->end_us : FOREVER;
 	/* Past this bound a run-off period can hold neither a confirmation (achieved before
 	 * end, confirmed within the longest hold) nor an adjustment (a change to a period
 	 * counts only until its end + corrections_within). */

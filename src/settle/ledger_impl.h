@@ -65,7 +65,7 @@ struct eval {
 	const struct version *newest; /* the newest visible version; NULL: none */
 	struct result *results;       /* sorted by achieved_at, then id */
 	size_t n;
-	size_t *by_id; /* indexes sorted by id */
+	size_t *by_id; /* indexes sorted by id (built on first lookup) */
 	struct raas_arena arena;
 };
 
@@ -76,8 +76,16 @@ struct own_total {
 	struct raas_dec total;
 };
 
+/* An event type some result definition looks at. */
+struct wanted_type {
+	const char *name; /* owned by the first version's contract */
+	size_t len;
+};
+
 struct raas_ledger {
 	char *id;
+	struct wanted_type types[3 * RAAS_CONTRACT_MAX_RESULTS];
+	size_t ntypes;
 	struct version *versions;
 	size_t nversions, cap_versions;
 	struct fact *facts;
@@ -99,6 +107,9 @@ static inline int64_t time_add(int64_t a, int64_t b)
 {
 	return a > FOREVER - b ? FOREVER : a + b;
 }
+
+/* The newest version visible at view v, or NULL. */
+const struct version *ledger_newest(const struct raas_ledger *l, struct view v);
 
 /* The evaluation of view v (computed on first use, then cached in l). */
 RAAS_WUR raas_rc ledger_eval(struct raas_ledger *l, struct view v, const struct eval **out,

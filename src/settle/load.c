@@ -128,7 +128,7 @@ static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 	if (peeked && !wanted)
 		return RAAS_OK;
 	raas_arena_reset(&sc->arena);
-	if (raas_event_parse_leaf(&sc->arena, rec->leaf, rec->leaf_len, &ev, &received, sc->err))
+	if (raas_event_read_leaf(&sc->arena, rec->leaf, rec->leaf_len, &ev, &received, sc->err))
 		return raas_err_set(sc->err, RAAS_E_STORAGE, NULL,
 		                    "damaged event entry at log position %llu",
 		                    (unsigned long long)rec->pos);

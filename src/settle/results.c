@@ -102,8 +102,23 @@ raas_rc raas_ledger_add_version(struct raas_ledger *l, struct raas_contract *c, 
 		l->versions = v;
 		l->cap_versions = cap;
 	}
-	if (l->nversions == 0)
+	if (l->nversions == 0) {
 		effective_us = c->start_us; /* the first version governs from start */
+		for (uint32_t i = 0; i < c->nresults; i++) {
+			const struct raas_result_def *d = &c->results[i];
+			const char *on[3] = {d->on,
+			                     d->reversed_by.present ? d->reversed_by.on : NULL,
+			                     d->requires.present ? d->requires.on : NULL};
+			for (int k = 0; k < 3; k++) {
+				bool seen = !on[k];
+				for (size_t j = 0; j < l->ntypes && !seen; j++)
+					seen = !strcmp(l->types[j].name, on[k]);
+				if (!seen)
+					l->types[l->ntypes++] = (struct wanted_type){
+					        .name = on[k], .len = strlen(on[k])};
+			}
+		}
+	}
 	l->versions[l->nversions++] = (struct version){
 	        .c = c, .no = version, .applied_us = applied_us, .effective_us = effective_us};
 	drop_cache(l);
@@ -127,7 +142,10 @@ static bool same(const char *a, const char *b, size_t blen)
 
 bool raas_ledger_wants(const struct raas_ledger *l, const char *type, size_t len)
 {
-	return l->nversions && raas_contract_names_type(l->versions[0].c, type, len);
+	for (size_t i = 0; i < l->ntypes; i++)
+		if (l->types[i].len == len && !memcmp(l->types[i].name, type, len))
+			return true;
+	return false;
 }
 
 /* ---- facts ---- */
@@ -541,9 +559,7 @@ static raas_rc compute_eval(struct raas_ledger *l, struct eval *e)
 	struct builder b = {.l = l, .e = e};
 	raas_rc rc = RAAS_OK;
 
-	for (size_t i = 0; i < l->nversions; i++)
-		if (view_sees(&e->view, l->versions[i].applied_us))
-			e->newest = &l->versions[i];
+	e->newest = ledger_newest(l, e->view);
 	if (!e->newest)
 		return RAAS_OK;
 	b.term_end = ledger_term_end(e);
@@ -564,6 +580,24 @@ static raas_rc compute_eval(struct raas_ledger *l, struct eval *e)
 		return rc;
 	if (e->n)
 		qsort(e->results, e->n, sizeof *e->results, result_cmp);
+	return RAAS_OK;
+}
+
+const struct version *ledger_newest(const struct raas_ledger *l, struct view v)
+{
+	const struct version *newest = NULL;
+
+	for (size_t i = 0; i < l->nversions; i++)
+		if (view_sees(&v, l->versions[i].applied_us))
+			newest = &l->versions[i];
+	return newest;
+}
+
+/* Builds e's index by id (its results are final once computed). */
+static raas_rc index_ids(struct eval *e)
+{
+	if (e->by_id)
+		return RAAS_OK;
 	if (!(e->by_id = raas_calloc(e->n + 1, sizeof *e->by_id)))
 		return RAAS_E_NOMEM;
 	for (size_t i = 0; i < e->n; i++)
@@ -656,6 +690,8 @@ static raas_rc is_late(struct raas_ledger *l, const struct eval *e, const struct
 		return RAAS_OK;
 	if ((rc = ledger_eval(l, (struct view){.cutoff = xc, .inclusive = false}, &then, err)))
 		return rc;
+	if (index_ids((struct eval *)then))
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 	old = then->newest ? find_result(then, r->id, r->id_len) : NULL;
 	*late = !old || !same_state(old, r);
 	return RAAS_OK;
