@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/arena.h"
+#include "base/json.h"
 #include "cli/cli.h"
 #include "raas/time.h"
 #include "settle/load.h"
@@ -41,6 +43,86 @@ static int parse_date(struct raas_cli *cli, const char *name, const char *s, int
 		return 2;
 	}
 	return 0;
+}
+
+/* ---- --format text ---- */
+
+static const char *str_of(const struct raas_json *obj, const char *key)
+{
+	const struct raas_json *v = raas_json_get(obj, key);
+
+	return v && v->type == RAAS_JSON_STRING ? v->u.str : "";
+}
+
+/* Prints an invoice document as a table for people: a header, one row per line, the
+ * total. */
+static void print_invoice_text(const struct raas_cli *cli, const char *doc, size_t len)
+{
+	struct raas_arena arena;
+	struct raas_json *d;
+	struct raas_err err;
+	const struct raas_json *period, *lines;
+
+	raas_arena_init(&arena, 0);
+	if (raas_json_parse(&arena, doc, len, NULL, &d, &err) != RAAS_OK) {
+		raas_cli_print_line(cli, doc, len); /* cannot happen: raas wrote it */
+		raas_arena_free(&arena);
+		return;
+	}
+	period = raas_json_get(d, "period");
+	lines = raas_json_get(d, "lines");
+	fprintf(cli->out, "%s %s (customer %s), %s to %s, %s, as of %s\n",
+	        strcmp(str_of(d, "kind"), "credit_note") ? "invoice" : "credit note",
+	        str_of(d, "contract"), str_of(d, "customer"), str_of(period, "start"),
+	        str_of(period, "end"), str_of(d, "status"), str_of(d, "as_of"));
+	for (uint32_t i = 0; lines && i < lines->len; i++) {
+		const struct raas_json *ln = &lines->u.items[i];
+		const char *type = str_of(ln, "type");
+		char what[320];
+		if (!strcmp(type, "result"))
+			snprintf(what, sizeof what, "%s x %s", str_of(ln, "name"),
+			         str_of(ln, "quantity"));
+		else if (!strcmp(type, "fee"))
+			snprintf(what, sizeof what, "fee %s", str_of(ln, "name"));
+		else if (!strcmp(type, "adjustment"))
+			snprintf(what, sizeof what, "adjustment for %s",
+			         str_of(ln, "period_start"));
+		else
+			snprintf(what, sizeof what, "%s", type);
+		fprintf(cli->out, "  %-52s %16s\n", what, str_of(ln, "amount"));
+	}
+	fprintf(cli->out, "  %-52s %16s %s\n", "total", str_of(d, "total"), str_of(d, "currency"));
+	raas_arena_free(&arena);
+}
+
+/* Prints a results listing (NDJSON) as a table. */
+static void print_results_text(const struct raas_cli *cli, const char *text, size_t len)
+{
+	struct raas_arena arena;
+	const char *p = text, *end = text + len;
+
+	raas_arena_init(&arena, 0);
+	fprintf(cli->out, "%-40s %-10s %-4s %-26s %-26s %s\n", "id", "status", "late",
+	        "achieved_at", "confirmed_at", "value / reason");
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		struct raas_json *r;
+		struct raas_err err;
+		const struct raas_json *late;
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		raas_arena_reset(&arena);
+		if (raas_json_parse(&arena, p, n, NULL, &r, &err) == RAAS_OK) {
+			late = raas_json_get(r, "late");
+			fprintf(cli->out, "%-40s %-10s %-4s %-26s %-26s %s\n", str_of(r, "id"),
+			        str_of(r, "status"),
+			        late && late->type == RAAS_JSON_TRUE ? "yes" : "",
+			        str_of(r, "achieved_at"),
+			        str_of(r, "confirmed_at")[0] ? str_of(r, "confirmed_at") : "-",
+			        str_of(r, "reason")[0] ? str_of(r, "reason") : str_of(r, "value"));
+		}
+		p += n + 1;
+	}
+	raas_arena_free(&arena);
 }
 
 /* Opens the store and loads the ledger of contract id (exit code on failure). */
@@ -119,7 +201,9 @@ static int run_results(struct raas_cli *cli)
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
-	if (out.len)
+	if (cli->format == RAAS_FORMAT_TEXT)
+		print_results_text(cli, out.data ? out.data : "", out.len);
+	else if (out.len)
 		fwrite(out.data, 1, out.len, cli->out);
 	rc = 0;
 out:
@@ -136,7 +220,9 @@ const struct raas_cli_command raas_cmd_results = {
         .description =
                 "Prints one JSON object per result (settlement.md \"The results listing\"),\n"
                 "sorted by achieved_at then id, as visible at the clock: events received at\n"
-                "or before --now. A reading command: it records nothing and accepts any clock.\n",
+                "or before --now. A reading command: it records nothing and accepts any clock.\n"
+                "--format text prints a table (the value column shows the reason of an invalid\n"
+                "result).\n",
         .options = results_options,
         .min_args = 1,
         .max_args = 1,
@@ -189,7 +275,10 @@ static int run_invoice(struct raas_cli *cli)
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
-	raas_cli_print_line(cli, out.data, out.len);
+	if (cli->format == RAAS_FORMAT_TEXT)
+		print_invoice_text(cli, out.data, out.len);
+	else
+		raas_cli_print_line(cli, out.data, out.len);
 	rc = 0;
 out:
 	raas_contract_free(doc);
@@ -208,7 +297,8 @@ const struct raas_cli_command raas_cmd_invoice = {
                 "Prints the invoice document of settlement.md: a draft computed from every\n"
                 "event received at or before --now while the period is not locked, the locked\n"
                 "invoice from its lock time on. A date before the contract's start, or in an\n"
-                "empty run-off period, exits 2. A reading command: it records nothing.\n",
+                "empty run-off period, exits 2. A reading command: it records nothing.\n"
+                "--format text prints the lines as a table.\n",
         .options = invoice_options,
         .min_args = 2,
         .max_args = 2,
@@ -305,8 +395,14 @@ static raas_rc collect_locked(struct raas_store *store, struct raas_ledgers *ls,
 static void print_locked(struct raas_cli *cli, const struct locked *v, size_t n,
                          const struct raas_buf *docs)
 {
-	for (size_t i = 0; i < n; i++)
-		raas_cli_print_line(cli, docs->data + v[i].off, v[i].len);
+	for (size_t i = 0; i < n; i++) {
+		if (cli->format == RAAS_FORMAT_TEXT) {
+			if (i)
+				fputc('\n', cli->out);
+			print_invoice_text(cli, docs->data + v[i].off, v[i].len);
+		} else
+			raas_cli_print_line(cli, docs->data + v[i].off, v[i].len);
+	}
 }
 
 static const struct raas_cli_option settle_options[] = {
@@ -389,7 +485,8 @@ const struct raas_cli_command raas_cmd_settle = {
                 "customer's log (one durable batch) and prints them as NDJSON, ordered by lock\n"
                 "time, then contract id, then period start. Empty run-off periods lock but are\n"
                 "neither stored nor printed. A writing command: its clock is recorded and may\n"
-                "not be earlier than the data directory's (exit 2).\n",
+                "not be earlier than the data directory's (exit 2). --format text prints each\n"
+                "invoice as a table.\n",
         .options = settle_options,
         .min_args = 0,
         .max_args = 0,
@@ -444,7 +541,8 @@ const struct raas_cli_command raas_cmd_invoices = {
         .description = "Prints every locked invoice (lock time at or before the clock) as NDJSON,\n"
                        "ordered like `raas settle` prints them: the stored document when `settle`\n"
                        "stored it, else the same document computed. Empty run-off periods are not\n"
-                       "listed. A reading command: it records nothing and accepts any clock.\n",
+                       "listed. A reading command: it records nothing and accepts any clock.\n"
+                       "--format text prints each invoice as a table.\n",
         .options = invoices_options,
         .min_args = 0,
         .max_args = 0,
