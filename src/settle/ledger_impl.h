@@ -96,6 +96,11 @@ struct raas_ledger {
 	size_t nevals, cap_evals;
 	struct own_total *owns;
 	size_t nowns, cap_owns;
+	/* Loading (load.c): the log position its facts cover, and how many facts came from
+	 * records below the durable mark (those a cache may keep). */
+	uint64_t covered;
+	size_t durable_facts;
+	bool past_durable;
 };
 
 static inline bool view_sees(const struct view *v, int64_t t)
@@ -107,6 +112,15 @@ static inline int64_t time_add(int64_t a, int64_t b)
 {
 	return a > FOREVER - b ? FOREVER : a + b;
 }
+
+/* Appends the cache bytes of the facts [0, n) of l (in the order added; cache.c), covering the
+ * log up to covered. RAAS_E_INPUT when they are too large to cache. */
+RAAS_WUR raas_rc ledger_cache_write(const struct raas_ledger *l, size_t n, uint64_t covered,
+                                    uint64_t fingerprint, struct raas_buf *out);
+/* Adds the facts of a cache to l, which has versions and no facts yet, and sets *covered.
+ * RAAS_E_INPUT (l unchanged) when the bytes are not a valid cache with this fingerprint. */
+RAAS_WUR raas_rc ledger_cache_read(struct raas_ledger *l, const char *data, size_t len,
+                                   uint64_t fingerprint, uint64_t *covered);
 
 /* The newest version visible at view v, or NULL. */
 const struct version *ledger_newest(const struct raas_ledger *l, struct view v);

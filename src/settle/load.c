@@ -3,18 +3,21 @@
  * One scan of the tenant's log feeds every ledger: an event record is handed to the ledgers
  * of its customer that name its type. The type is read from the leaf's fixed prefix
  * (docs/formats/leaves.md: kind, customer, id, type come first) so that events no contract
- * looks at are never parsed.
+ * looks at are never parsed. A ledger whose facts were cached (cache.c) reads only the log
+ * after the position its cache covers; the caches are refreshed after the scan.
  */
 #include "settle/load.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/json.h"
 #include "ingest/event.h"
 #include "raas/time.h"
+#include "settle/ledger_impl.h"
 
 raas_rc raas_load_version(struct raas_store *store, const struct raas_store_contract *meta,
                           struct raas_contract **out, struct raas_err *err)
@@ -66,6 +69,8 @@ struct customer_ledgers {
 
 struct scan {
 	struct raas_store *store;
+	struct raas_ledgers *ledgers;
+	uint64_t durable;
 	struct customer_ledgers *by_customer; /* indexed by customer number */
 	size_t ncustomers;
 	struct raas_arena arena;
@@ -117,6 +122,14 @@ static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 	bool wanted = false, peeked;
 	raas_rc rc;
 
+	if (rec->pos >= sc->durable)
+		for (size_t i = 0; i < sc->ledgers->n; i++) {
+			struct raas_ledger *l = sc->ledgers->v[i];
+			if (!l->past_durable) {
+				l->durable_facts = l->nfacts;
+				l->past_durable = true;
+			}
+		}
 	if (rec->kind != RAAS_ENTRY_EVENT || rec->customer_no >= sc->ncustomers)
 		return RAAS_OK;
 	cl = &sc->by_customer[rec->customer_no];
@@ -124,7 +137,7 @@ static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 		return RAAS_OK;
 	peeked = peek_type(rec->leaf, rec->leaf_len, &type, &tlen);
 	for (size_t i = 0; i < cl->n && peeked && !wanted; i++)
-		wanted = raas_ledger_wants(cl->v[i], type, tlen);
+		wanted = rec->pos >= cl->v[i]->covered && raas_ledger_wants(cl->v[i], type, tlen);
 	if (peeked && !wanted)
 		return RAAS_OK;
 	raas_arena_reset(&sc->arena);
@@ -133,7 +146,8 @@ static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 		                    "damaged event entry at log position %llu",
 		                    (unsigned long long)rec->pos);
 	for (size_t i = 0; i < cl->n; i++)
-		if (raas_ledger_wants(cl->v[i], ev.type, ev.type_len) &&
+		if (rec->pos >= cl->v[i]->covered &&
+		    raas_ledger_wants(cl->v[i], ev.type, ev.type_len) &&
 		    (rc = raas_ledger_add_event(cl->v[i], &ev, received, sc->err)))
 			return rc;
 	return RAAS_OK;
@@ -155,6 +169,64 @@ static raas_rc attach(struct scan *sc, uint32_t no, struct raas_ledger *l)
 	return RAAS_OK;
 }
 
+/* What a cache of contract m's facts must match: its first version, in this log. */
+static uint64_t fingerprint(const struct raas_store_contract *first)
+{
+	char buf[300];
+	int n = snprintf(buf, sizeof buf, "settle-facts/1 %s %llu %lld", first->id,
+	                 (unsigned long long)first->pos, (long long)first->applied_us);
+
+	return XXH3_64bits(buf, n > 0 ? (size_t)n : 0);
+}
+
+/* Starts ledger l from its cache when there is a valid one. */
+static raas_rc read_cache(struct raas_store *store, struct raas_ledger *l, uint64_t fp,
+                          uint64_t durable)
+{
+	struct raas_buf b;
+	struct raas_err ignored;
+	uint64_t covered = 0;
+	raas_rc rc = RAAS_OK;
+
+	raas_buf_init(&b, (size_t)1 << 36);
+	l->covered = 0;
+	if (raas_store_get_cache(store, "facts", raas_ledger_contract(l), &b, &ignored) ==
+	    RAAS_OK) {
+		rc = ledger_cache_read(l, b.data, b.len, fp, &covered);
+		if (rc == RAAS_OK && covered > durable) {
+			l->nfacts = 0; /* from another log, or one that lost its tail: rebuild */
+			covered = 0;
+		}
+		if (rc == RAAS_OK)
+			l->covered = covered;
+		if (rc == RAAS_E_INPUT)
+			rc = RAAS_OK; /* not a cache for this log: rebuild it */
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+/* Replaces the cache of l when the scan moved its durable part on. A cache that cannot be
+ * written (a read-only directory) only costs speed: the log is read again next time. */
+static void write_cache(struct raas_store *store, struct raas_ledger *l, uint64_t fp,
+                        uint64_t durable)
+{
+	struct raas_buf b;
+	struct raas_err ignored;
+
+	if (!l->past_durable)
+		l->durable_facts = l->nfacts;
+	if (durable <= l->covered)
+		return;
+	raas_buf_init(&b, (size_t)1 << 36);
+	if (ledger_cache_write(l, l->durable_facts, durable, fp, &b) == RAAS_OK) {
+		raas_rc rc = raas_store_put_cache(store, "facts", raas_ledger_contract(l), b.data,
+		                                  b.len, &ignored);
+		(void)rc;
+	}
+	raas_buf_free(&b);
+}
+
 static int meta_cmp(const void *pa, const void *pb)
 {
 	const struct raas_store_contract *a = *(const struct raas_store_contract *const *)pa;
@@ -169,8 +241,9 @@ raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const 
 {
 	size_t nmeta = raas_store_contract_count(store), nl = 0;
 	const struct raas_store_contract **metas = NULL;
-	struct scan sc = {.store = store, .err = err};
+	struct scan sc = {.store = store, .err = err, .ledgers = out};
 	struct raas_contract *c = NULL;
+	uint64_t *fps = NULL, from = UINT64_MAX;
 	raas_rc rc = RAAS_OK;
 
 	out->v = NULL;
@@ -180,7 +253,8 @@ raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const 
 	metas = raas_calloc(nmeta + 1, sizeof *metas);
 	sc.by_customer = raas_calloc(sc.ncustomers + 1, sizeof *sc.by_customer);
 	out->v = raas_calloc(nmeta + 1, sizeof *out->v);
-	if (!metas || !sc.by_customer || !out->v) {
+	fps = raas_calloc(nmeta + 1, sizeof *fps);
+	if (!metas || !sc.by_customer || !out->v || !fps) {
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 		goto out;
 	}
@@ -202,6 +276,7 @@ raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const 
 				rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 				goto out;
 			}
+			fps[out->n] = fingerprint(m);
 			out->v[out->n++] = l;
 			if (raas_store_customer(store, m->customer, strlen(m->customer), false,
 			                        &no) == RAAS_OK &&
@@ -215,9 +290,19 @@ raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const 
 		                                  m->effective_us, err)))
 			goto out;
 	}
-	if (out->n)
-		rc = raas_store_scan(store, scan_record, &sc, err);
+	sc.durable = raas_store_durable(store);
+	for (size_t i = 0; i < out->n && !rc; i++) {
+		if ((rc = read_cache(store, out->v[i], fps[i], sc.durable)))
+			rc = raas_err_set(err, rc, NULL, "out of memory");
+		else if (out->v[i]->covered < from)
+			from = out->v[i]->covered;
+	}
+	if (out->n && !rc)
+		rc = raas_store_scan(store, from, scan_record, &sc, err);
+	for (size_t i = 0; i < out->n && !rc; i++)
+		write_cache(store, out->v[i], fps[i], sc.durable);
 out:
+	raas_free(fps);
 	for (size_t i = 0; sc.by_customer && i < sc.ncustomers; i++)
 		raas_free(sc.by_customer[i].v);
 	raas_free(sc.by_customer);

@@ -873,15 +873,83 @@ raas_rc raas_store_add_invoice(struct raas_store *s, const struct raas_store_inv
 	return RAAS_OK;
 }
 
-raas_rc raas_store_scan(struct raas_store *s,
+uint64_t raas_store_durable(const struct raas_store *s)
+{
+	/* A reader knows the mark from the index header (advanced only after an fdatasync); a
+	 * writer has synced everything up to its log's durable end. */
+	return s->writable ? raas_log_durable(s->log) : raas_idtable_covered(s->ids);
+}
+
+raas_rc raas_store_scan(struct raas_store *s, uint64_t from,
                         raas_rc (*fn)(void *ctx, const struct raas_log_record *rec), void *ctx,
                         struct raas_err *err)
 {
-	/* A bad record below the durable mark is damage; a reader knows that mark from the
-	 * index header (a writer has synced everything up to its log's durable end). */
-	uint64_t keep = s->writable ? raas_log_durable(s->log) : raas_idtable_covered(s->ids);
+	uint64_t keep = raas_store_durable(s);
 
-	return raas_log_scan(s->log, 0, keep, fn, ctx, false, err);
+	if (from > raas_log_end(s->log))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "log position %llu is past the end",
+		                    (unsigned long long)from);
+	/* A bad record below the durable mark is damage, not a torn tail. */
+	return raas_log_scan(s->log, from, keep > from ? keep : from, fn, ctx, false, err);
+}
+
+/* ---- caches: derived files any command may rebuild ---- */
+
+static bool valid_cache_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n <= 200 && valid_name(name, n);
+}
+
+raas_rc raas_store_get_cache(struct raas_store *s, const char *kind, const char *name,
+                             struct raas_buf *out, struct raas_err *err)
+{
+	char path[PATH_LEN];
+
+	if (!valid_cache_name(kind) || !valid_cache_name(name))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a cache name");
+	pathf(path, "%s/state/%s/%s", s->tdir, kind, name);
+	if (access(path, F_OK) != 0)
+		return raas_err_set(err, RAAS_E_INPUT, path, "no such cache");
+	return read_file(path, out, err);
+}
+
+raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char *name,
+                             const char *data, size_t len, struct raas_err *err)
+{
+	char dir[PATH_LEN], path[PATH_LEN], tmp[PATH_LEN + 32];
+	raas_rc rc = RAAS_OK;
+	int fd;
+
+	if (!valid_cache_name(kind) || !valid_cache_name(name))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a cache name");
+	pathf(dir, "%s/state/%s", s->tdir, kind);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return sys_error(err, "cannot create", dir);
+	pathf(path, "%s/%s", dir, name);
+	/* Readers may write caches too (under the shared lock): each its own temporary. */
+	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return sys_error(err, "cannot create", tmp);
+	while (len && !rc) {
+		ssize_t n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = sys_error(err, "cannot write", tmp);
+		else {
+			data += n;
+			len -= (size_t)n;
+		}
+	}
+	close(fd);
+	if (!rc && rename(tmp, path) != 0)
+		rc = sys_error(err, "cannot rename", tmp);
+	if (rc)
+		unlink(tmp);
+	return rc;
 }
 
 /* ---- recovery: replaying the log tail into the derived state ---- */

@@ -101,11 +101,27 @@ raas_store_invoice_find(const struct raas_store *s, const char *contract, int64_
 
 /* ---- reading entries ---- */
 
-/* Calls fn for every committed record of the log, in order (raas_log_scan); damage is
+/* The log position up to which the log is known durable (what a cache of derived facts may
+ * cover: a power cut cannot take it back). */
+uint64_t raas_store_durable(const struct raas_store *s);
+
+/* Calls fn for every record of the log from position from (a record boundary: 0, or a
+ * record's next) to its end, in order (raas_log_scan); damage below the durable mark is
  * RAAS_E_STORAGE. */
-RAAS_WUR raas_rc raas_store_scan(struct raas_store *s,
+RAAS_WUR raas_rc raas_store_scan(struct raas_store *s, uint64_t from,
                                  raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
                                  void *ctx, struct raas_err *err);
+
+/* ---- caches ---- */
+
+/* Caches are derived files that any command, reader or writer, may replace at any time
+ * (atomically) and that can always be rebuilt from the log: state/KIND/NAME (both names of
+ * 1–200 characters A-Z a-z 0-9 . _ : -). get appends the cache's bytes to out, RAAS_E_INPUT
+ * when there is none; the caller checks what it reads. */
+RAAS_WUR raas_rc raas_store_get_cache(struct raas_store *s, const char *kind, const char *name,
+                                      struct raas_buf *out, struct raas_err *err);
+RAAS_WUR raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char *name,
+                                      const char *data, size_t len, struct raas_err *err);
 
 /* Reads the record at pos (its leaf in scratch), pending records included; any failure is
  * RAAS_E_STORAGE (a position the store handed out must hold a record). */

@@ -60,6 +60,31 @@ def main():
               listed.stderr)
         one = run(raas, "-d", data, "invoice", "shop-02-leads", "2026-02", "--now", "2026-05-10T00:00:00Z")
         check("invoice prints the stored document", one.stdout == json.dumps(feb[0], separators=(",", ":"), ensure_ascii=False) + "\n" if feb else False, one.stdout)
+        # The facts caches (state/facts/) are derived: damaged, truncated or removed, they are
+        # rebuilt from the log and the invoices do not change.
+        facts = os.path.join(data, "tenants", "t-default", "state", "facts")
+        names = sorted(os.listdir(facts))
+        check("a facts cache per contract", len(names) == 32, str(names))
+        for i, name in enumerate(names):
+            path = os.path.join(facts, name)
+            blob = bytearray(open(path, "rb").read())
+            if i % 3 == 0:
+                blob[len(blob) // 2] ^= 0x40
+            elif i % 3 == 1:
+                blob = blob[: len(blob) // 2]
+            else:
+                blob = b""
+            open(path, "wb").write(bytes(blob))
+        relisted = run(raas, "-d", data, "invoices", "--now", "2026-05-10T00:00:00Z")
+        check("damaged caches are rebuilt, invoices unchanged", relisted.stdout == inv_a,
+              relisted.stderr)
+        for name in names:
+            os.unlink(os.path.join(facts, name))
+        relisted = run(raas, "-d", data, "results", "shop-07-leads", "--now", "2026-05-10T00:00:00Z")
+        fresh = run(raas, "-d", data, "results", "shop-07-leads", "--now", "2026-05-10T00:00:00Z")
+        check("results from the log and from the rebuilt cache agree",
+              relisted.stdout == fresh.stdout and relisted.stdout.count("\n") > 100,
+              relisted.stderr)
         again = run(raas, "demo", a)
         check("a second run into the same directory exits 2", again.returncode == 2, again.stderr)
         check("... and says why", "holds data already" in again.stderr, again.stderr)
