@@ -128,7 +128,6 @@ static raas_rc own_lines(const struct raas_ledger *l, const struct eval *e,
                          const struct raas_period *p, struct lines *ls, struct raas_dec *total)
 {
 	const struct raas_contract *g = governing(l, e, p->start_us);
-	int64_t end = ledger_term_end(e);
 	struct raas_dec sub = raas_dec_zero(), one, x;
 	raas_rc rc;
 
@@ -141,7 +140,7 @@ static raas_rc own_lines(const struct raas_ledger *l, const struct eval *e,
 		for (size_t i = 0; i < e->n; i++) {
 			const struct result *r = &e->results[i];
 			if (r->def != d || r->status != RAAS_RESULT_CONFIRMED ||
-			    ledger_period_start(g, end, r->confirmed_us) != p->start_us)
+			    r->bill_start != p->start_us)
 				continue;
 			if (price->model == RAAS_PRICE_PERCENTAGE) {
 				if ((rc = raas_dec_add(ln.quantity, r->value, &ln.quantity)) ||

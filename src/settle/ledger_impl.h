@@ -53,6 +53,7 @@ struct result {
 	bool late;
 	int64_t achieved_us;
 	int64_t confirmed_us; /* NO_TIME for invalid results */
+	int64_t bill_start;   /* start of the period containing confirmed_us (valid results) */
 	bool has_value;
 	struct raas_dec value;
 	const char *reason; /* invalid results */

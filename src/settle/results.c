@@ -467,6 +467,7 @@ static raas_rc decide(struct builder *b, struct result *r, size_t first, size_t 
 		                                : time_add(dec->time_us, d->hold_us);
 		r->reason = NULL;
 		r->confirmed_us = time_add(dec->time_us, d->hold_us);
+		r->bill_start = ledger_period_start(c, b->term_end, r->confirmed_us);
 		r->has_value = dec->vstate == VALUE_OK;
 		r->value = dec->value;
 		if (reversal != NO_TIME && reversal < until)
