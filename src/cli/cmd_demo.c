@@ -126,16 +126,20 @@ static int gen_shop(struct sample *s, int shop)
 	char a[RAAS_TIME_FORMAT_MAX], b[RAAS_TIME_FORMAT_MAX];
 
 	for (int i = 0; i < n; i++) {
+		/* One draw per statement: the order of the draws must not depend on the
+		 * compiler's order of evaluating arguments. */
 		t = jan1_cn + below(span / RAAS_US_PER_SEC) * RAAS_US_PER_SEC;
 		const char *source = below(100) < 85 ? "vendor" : "organic";
 		int64_t score = 35 + below(66);
-		if (add_line(s, t + lag(),
+		int64_t delay = lag();
+		const char *campaign = campaigns[below(4)];
+		if (add_line(s, t + delay,
 		             "{\"id\":\"s%02d-lead-%05d\",\"customer\":\"shop-%02d\",\"type\":"
 		             "\"lead.created\",\"time\":\"%s\",\"properties\":{\"lead_id\":\"L-%"
 		             "05d\","
 		             "\"source\":\"%s\",\"score\":%lld,\"utm\":{\"campaign\":\"%s\"}}}",
 		             shop + 1, i, shop + 1, ts(t, 480, a), i, source, (long long)score,
-		             campaigns[below(4)]))
+		             campaign))
 			return -1;
 		s->leads++;
 		/* 8 % are rejected by the client inside the 14-day hold, 2 % after it. */
@@ -143,29 +147,31 @@ static int gen_shop(struct sample *s, int shop)
 		if (r < 10) {
 			rt = t +
 			     (r < 8 ? HOUR + below(13 * 24) * HOUR : 15 * DAY + below(15) * DAY);
+			delay = lag();
+			const char *why = below(2) ? "duplicate" : "unreachable";
 			if (rt < may1_cn) {
 				if (add_line(
-				            s, rt + lag(),
+				            s, rt + delay,
 				            "{\"id\":\"s%02d-rej-%05d\",\"customer\":\"shop-%02d\","
 				            "\"type\":\"lead.rejected\",\"time\":\"%s\","
 				            "\"properties\":"
 				            "{\"lead_id\":\"L-%05d\",\"reason\":\"%s\"}}",
-				            shop + 1, i, shop + 1, ts(rt, 480, b), i,
-				            below(2) ? "duplicate" : "unreachable"))
+				            shop + 1, i, shop + 1, ts(rt, 480, b), i, why))
 					return -1;
 				s->rejections++;
 			}
 		}
 		/* Page views: traffic no contract bills, counted nowhere. */
 		if (below(100) < 30) {
-			if (add_line(s, t + lag(),
+			int64_t before = below(3600) * RAAS_US_PER_SEC, page = below(500);
+			delay = lag();
+			if (add_line(s, t + delay,
 			             "{\"id\":\"s%02d-view-%05d\",\"customer\":\"shop-%02d\","
 			             "\"type\":"
 			             "\"page.view\",\"time\":\"%s\",\"properties\":{\"url\":\"/p/"
 			             "%lld\"}}",
-			             shop + 1, i, shop + 1,
-			             ts(t - below(3600) * RAAS_US_PER_SEC, 480, b),
-			             (long long)below(500)))
+			             shop + 1, i, shop + 1, ts(t - before, 480, b),
+			             (long long)page))
 				return -1;
 			s->noise++;
 		}
@@ -183,21 +189,25 @@ static int gen_firm(struct sample *s, int firm)
 		t = jan1_utc + below(span / DAY) * DAY + 9 * HOUR;
 		if (firm == 0 && i == 7)
 			t = jan1_utc + 11 * DAY + 9 * HOUR; /* the clawback shown in the summary */
-		if (add_line(s, t + lag(),
+		int64_t delay = lag();
+		const char *role = below(2) ? "engineer" : "sales";
+		int64_t salary = 60000 + below(60) * 1000;
+		if (add_line(s, t + delay,
 		             "{\"id\":\"f%02d-hire-%03d\",\"customer\":\"firm-%02d\",\"type\":"
 		             "\"hire.started\",\"time\":\"%s\",\"properties\":{\"candidate_id\":"
 		             "\"C-%02d-%03d\",\"role\":\"%s\",\"salary\":%lld}}",
-		             firm + 1, i, firm + 1, ts(t, 0, a), firm + 1, i,
-		             below(2) ? "engineer" : "sales",
-		             (long long)(60000 + below(60) * 1000)))
+		             firm + 1, i, firm + 1, ts(t, 0, a), firm + 1, i, role,
+		             (long long)salary))
 			return -1;
 		s->hires++;
 		/* 20 % leave within four months: inside 90 days it is a clawback (or, with a
 		 * probation hold, a hire never billed). */
+		int64_t leaves = below(100), after = below(110);
 		lt = firm == 0 && i == 7 ? jan1_utc + 61 * DAY + 17 * HOUR
-		                         : (below(100) < 20 ? t + 10 * DAY + below(110) * DAY : 0);
+		                         : (leaves < 20 ? t + 10 * DAY + after * DAY : 0);
+		delay = lag();
 		if (lt && lt < may1_utc) {
-			if (add_line(s, lt + lag(),
+			if (add_line(s, lt + delay,
 			             "{\"id\":\"f%02d-left-%03d\",\"customer\":\"firm-%02d\","
 			             "\"type\":"
 			             "\"employee.left\",\"time\":\"%s\",\"properties\":{"

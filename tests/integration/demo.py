@@ -41,9 +41,9 @@ def main():
         out = pa.stdout
         for want in [
             "5 lines rejected and 1 conflict",
-            "events/2026-w06.ndjson line 2449 (id s03-bad-1): time: -00:00",
-            "events/2026-w06.ndjson line 2450 (id s03-bad-2): source: unknown field",
-            "events/2026-w06.ndjson line 2454 (id s03-lead-00024): id already used with different content",
+            "events/2026-w06.ndjson line 2374 (id s03-bad-1): time: -00:00",
+            "events/2026-w06.ndjson line 2375 (id s03-bad-2): source: unknown field",
+            "events/2026-w06.ndjson line 2379 (id s03-lead-00042): id already used with different content",
             "line: adjustment for the period starting 2026-01-01T00:00:00+08:00: 750.00 CNY",
             "line: adjustment for the period starting 2026-01-01T00:00:00Z: -3000.00 USD",
             '"id":"firm-01-hires/hire:C-01-007","name":"hire","status":"reversed"',
