@@ -47,23 +47,50 @@ static struct view cutoff_view(int64_t x)
 	return (struct view){.cutoff = x, .inclusive = false};
 }
 
+static int64_t term_end_of(const struct raas_contract *c)
+{
+	return c->has_end ? c->end_us : FOREVER;
+}
+
+/* The period containing t as the versions visible at v see it; false when none is. */
+static bool period_seen(const struct raas_ledger *l, struct view v, int64_t t,
+                        struct raas_period *out)
+{
+	const struct version *ver = ledger_newest(l, v);
+	int64_t end;
+
+	if (!ver)
+		return false;
+	end = term_end_of(ver->c);
+	ledger_period_at(ver->c, end, ledger_period_start(ver->c, end, t), out);
+	return true;
+}
+
+/* A period found at clock now, as it locked: once its lock time has passed, its bounds are
+ * those the versions visible before the lock gave it (a later version that moves `end`
+ * re-shapes only the periods it sees). */
+static void as_locked(const struct raas_ledger *l, int64_t now, int64_t t, struct raas_period *p)
+{
+	struct raas_period q;
+
+	if (p->lock_us <= now && period_seen(l, cutoff_view(p->lock_us), t, &q) && q.lock_us <= now)
+		*p = q;
+}
+
 raas_rc raas_ledger_period(struct raas_ledger *l, int64_t t, int64_t now, struct raas_period *out,
                            struct raas_err *err)
 {
 	const struct version *v = ledger_newest(l, draft_view(now));
-	const struct raas_contract *c;
-	int64_t end;
 
 	if (!v)
 		return raas_err_set(err, RAAS_E_INPUT, NULL,
 		                    "contract %s was not applied yet at this clock", l->id);
-	c = v->c;
-	end = c->has_end ? c->end_us : FOREVER;
-	if (t < c->start_us)
+	if (t < v->c->start_us)
 		return raas_err_set(
 		        err, RAAS_E_INPUT, NULL,
 		        "no invoice for this period: it is before the start of contract %s", l->id);
-	ledger_period_at(c, end, ledger_period_start(c, end, t), out);
+	(void)period_seen(l, draft_view(now), t, out);
+	as_locked(l, now, t, out);
 	return RAAS_OK;
 }
 
@@ -213,16 +240,18 @@ static raas_rc own_lines(const struct raas_ledger *l, const struct eval *e,
 	return RAAS_OK;
 }
 
-/* P's own total at view v, cached. */
-static raas_rc own_total(struct raas_ledger *l, const struct raas_period *p, struct view v,
-                         struct raas_dec *out, struct raas_err *err)
+/* The own total at view v of the period starting at start (its bounds as v sees them),
+ * cached. */
+static raas_rc own_total(struct raas_ledger *l, int64_t start, struct view v, struct raas_dec *out,
+                         struct raas_err *err)
 {
 	const struct eval *e;
 	struct lines ls = {0};
+	struct raas_period pp, *p = &pp;
 	raas_rc rc;
 
 	for (size_t i = 0; i < l->nowns; i++)
-		if (l->owns[i].period_start == p->start_us && l->owns[i].view.cutoff == v.cutoff &&
+		if (l->owns[i].period_start == start && l->owns[i].view.cutoff == v.cutoff &&
 		    l->owns[i].view.inclusive == v.inclusive) {
 			*out = l->owns[i].total;
 			return RAAS_OK;
@@ -230,9 +259,11 @@ static raas_rc own_total(struct raas_ledger *l, const struct raas_period *p, str
 	if ((rc = ledger_eval(l, v, &e, err)))
 		return rc;
 	if (!e->newest) {
-		*out = raas_dec_zero(); /* cannot happen: a locked period's versions are visible */
+		/* The period locked before the contract's first version: nothing was billed. */
+		*out = raas_dec_zero();
 		return RAAS_OK;
 	}
+	ledger_period_at(e->newest->c, ledger_term_end(e), start, p);
 	rc = own_lines(l, e, p, &ls, out);
 	raas_free(ls.v);
 	if (rc)
@@ -290,11 +321,11 @@ static raas_rc adjustments(struct raas_ledger *l, const struct eval *e, const st
 			rv = cutoff_view(min64(q->lock_us, limit));
 		else
 			rv = now <= limit ? draft_view(now) : cutoff_view(limit);
-		if ((rc = own_total(l, &p, rv, &rerated, err)))
+		if ((rc = own_total(l, p.start_us, rv, &rerated, err)))
 			return rc;
 		/* Billed so far: P's own total at the cutoff of the last invoice after it, or
 		 * as P locked when there is none. */
-		if ((rc = own_total(l, &p,
+		if ((rc = own_total(l, p.start_us,
 		                    cutoff_view(last.start_us == p.start_us
 		                                        ? p.lock_us
 		                                        : min64(last.lock_us, limit)),
@@ -397,6 +428,7 @@ raas_rc raas_ledger_invoice(struct raas_ledger *l, const struct raas_period *p, 
 	const struct eval *e;
 	struct lines ls = {0};
 	struct raas_dec total = raas_dec_zero(), own;
+	struct raas_period pp;
 	bool lk = now >= p->lock_us, empty = true;
 	char when[RAAS_TIME_FORMAT_MAX];
 	raas_rc rc;
@@ -406,6 +438,9 @@ raas_rc raas_ledger_invoice(struct raas_ledger *l, const struct raas_period *p, 
 	if (!e->newest)
 		return raas_err_set(err, RAAS_E_INPUT, NULL,
 		                    "contract %s was not applied yet at this clock", l->id);
+	/* The bounds as this evaluation's versions give them. */
+	ledger_period_at(e->newest->c, ledger_term_end(e), p->start_us, &pp);
+	p = &pp;
 	rc = own_lines(l, e, p, &ls, &own);
 	if (!rc)
 		rc = adjustments(l, e, p, lk, &ls, err);
@@ -461,6 +496,7 @@ raas_rc raas_ledger_locked_periods(struct raas_ledger *l, int64_t now, struct ra
 	                                  c->corrections_within_us);
 	for (ledger_period_at(c, end, c->start_us, &p); p.lock_us <= now && p.start_us < bound;
 	     ledger_period_at(c, end, p.end_us, &p)) {
+		as_locked(l, now, p.start_us, &p);
 		if (*n == cap) {
 			size_t nc = cap ? 2 * cap : 16;
 			struct raas_period *q = raas_realloc(v, nc * sizeof *q);

@@ -36,6 +36,7 @@ import json
 import os
 import random
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -249,7 +250,8 @@ def gen_result(rng, name, used_on):
     has_value = rng.random() < 0.5
     if has_value:
         d["value"] = rng.choice(VALUE_PATHS)
-    hold = rng.choice([0, 0, 90 * MIN, 36 * HOUR, DAY, 7 * DAY, 14 * DAY, 45 * US])
+    hold = rng.choice([0, 0, 90 * MIN, 36 * HOUR, DAY, 3 * DAY, 7 * DAY, 14 * DAY, 30 * DAY,
+                       45 * US])
     if hold or rng.random() < 0.3:
         d["hold"] = dur_text(rng, hold)
     if has_entity and rng.random() < 0.55:
@@ -450,13 +452,6 @@ def where_props(rng, props):
         props["name"] = rng.choice(["abc", "b", "é", "Z", ""])
 
 
-class Scenario:
-    """The generated steps and what the generator knows about them."""
-
-    def __init__(self):
-        self.steps = []
-
-
 class Gen:
     def __init__(self, rng):
         self.rng = rng
@@ -464,6 +459,7 @@ class Gen:
         self.sent = []          # (customer, id, obj) of lines that were accepted or may be
         self.achieved = []      # (contract doc, def, entity value, time)
         self.entities = []      # entity values used
+        self.later = []         # events to send in a later batch
 
     def new_id(self):
         self.serial += 1
@@ -496,6 +492,35 @@ class Gen:
         return dump(dict(items), rng)
 
 
+def follow_ups(g, doc, d, ev, at):
+    """Sometimes an attribution (requires) or a reversal for a new achieving event, sent in
+    this batch or a later one (a late arrival)."""
+    rng = g.rng
+    rq = d.get("requires")
+    if rq and rng.random() < 0.6:
+        within = ref.parse_duration(rq["within"])
+        t = rng.choice([at, at - within, at - within // 2, at - within - 1, at + 1])
+        props = {}
+        set_path(props, d["entity"], alt_entity(rng, ev))
+        if rng.random() < 0.5:
+            props["channel"] = rng.choice(["ads", "seo", "tv"])
+        g.later.append({"id": g.new_id(), "customer": doc["customer"], "type": rq["on"],
+                        "time": g.time_value(t), "properties": props})
+    rb = d.get("reversed_by")
+    if rb and rng.random() < 0.35:
+        hold = ref.parse_duration(d.get("hold", "0s"))
+        claw = ref.parse_duration(d["clawback_within"]) if "clawback_within" in d else None
+        targets = [at, at + hold // 2, at + hold - 1, at + hold]
+        if claw is not None:
+            targets += [at + claw - 1, at + claw, at + hold + (claw - hold) // 3] * 2
+        props = {}
+        set_path(props, d["entity"], alt_entity(rng, ev))
+        if rng.random() < 0.4:
+            props["reason"] = rng.choice(["fraud", "test", "dup"])
+        g.later.append({"id": g.new_id(), "customer": doc["customer"], "type": rb["on"],
+                        "time": g.time_value(rng.choice(targets)), "properties": props})
+
+
 def pick_time(rng, now, anchors, L, t_lo):
     """An event time: mostly recent, some late, some ahead (<= 24 h), some on boundaries."""
     r = rng.random()
@@ -505,6 +530,8 @@ def pick_time(rng, now, anchors, L, t_lo):
         t = a + rng.choice([0, 0, -1, 1, -US, US, -HOUR])
     elif r < 0.35:
         t = now + rng.randint(1, 24 * 3600) * US
+    elif r < 0.45:
+        t = now - rng.randint(0, 2 * 86400) * US
     elif r < 0.55:
         t = now - rng.randint(0, int(L * 2.5 * 86400)) * US
     else:
@@ -536,6 +563,15 @@ def gen_events(g, contracts, now, anchors, L, t_lo, positive_only, huge_ok):
     """One ingest batch at clock now: NDJSON text."""
     rng = g.rng
     lines = []
+    keep = []
+    for obj in g.later:
+        t = old_time_us(obj["time"])
+        if t is not None and t <= now + 24 * HOUR and rng.random() < 0.8:
+            lines.append(g.line(obj))
+            g.sent.append((obj["customer"], obj["id"], obj))
+        else:
+            keep.append(obj)
+    g.later = keep
     for _ in range(rng.randint(2, 18)):
         r = rng.random()
         if r < 0.5 or not g.achieved:
@@ -581,9 +617,14 @@ def gen_events(g, contracts, now, anchors, L, t_lo, positive_only, huge_ok):
             if props or rng.random() < 0.5:
                 obj["properties"] = props
             if "entity" in d:
-                g.achieved.append((doc, d, lookup_path(props, d["entity"]), t))
+                ev = lookup_path(props, d["entity"])
+                g.achieved.append((doc, d, ev, t))
+                if ev is not MISSING_:
+                    follow_ups(g, doc, d, ev, t)
         elif r < 0.64:
-            doc, d, ev, at = rng.choice(g.achieved)
+            withrb = [a for a in g.achieved if "reversed_by" in a[1]]
+            doc, d, ev, at = rng.choice(withrb if withrb and rng.random() < 0.85
+                                        else g.achieved)
             rb = d.get("reversed_by")
             typ = rb["on"] if rb else rng.choice(REVERSE_TYPES)
             hold = ref.parse_duration(d.get("hold", "0s"))
@@ -608,8 +649,13 @@ def gen_events(g, contracts, now, anchors, L, t_lo, positive_only, huge_ok):
             typ = rq["on"] if rq else rng.choice(REQUIRE_TYPES)
             props = {}
             path = d.get("entity", "lead_id")
-            if g.achieved and rng.random() < 0.6:
-                _, d2, ev, at = rng.choice(g.achieved)
+            withrq = [a for a in g.achieved if "requires" in a[1]]
+            if withrq and rng.random() < 0.8:
+                doc, d, ev, at = rng.choice(withrq)
+                rq = d["requires"]
+                typ = rq["on"]
+            if g.achieved and rng.random() < 0.7:
+                _, d2, ev, at = rng.choice(withrq if withrq and rq else g.achieved)
                 within = ref.parse_duration(rq["within"]) if rq else DAY
                 t = rng.choice([at, at - within, at - within - 1, at + 1, at - within // 2])
                 if ev is not MISSING_:
@@ -908,6 +954,17 @@ def expected(store, step):
 
 
 WRITES = ("apply", "ingest", "settle")
+FEATURES = [("adjustment", '"type":"adjustment"'), ("credit_note", '"kind":"credit_note"'),
+            ("minimum", '"type":"minimum"'), ("cap", '"type":"cap"'),
+            ("locked", '"status":"locked"'), ("draft", '"status":"draft"'),
+            ("late", '"late":true'), ("reversed", '"status":"reversed"'),
+            ("pending", '"status":"pending"'), ("confirmed", '"status":"confirmed"'),
+            ("attributed", '"attributed":["'), ("ignored", '"ignored":["')]
+
+
+def features(out):
+    """How often each feature of FEATURES appears in an expected output."""
+    return {name: out.count(pat) for name, pat in FEATURES if pat in out}
 
 
 def compare(step, exp, got):
@@ -1002,6 +1059,9 @@ def play(runner, steps, stop_at=None, stats=None):
         if stats is not None:
             k = "%s:%d" % (step["op"], exp[0])
             stats[k] = stats.get(k, 0) + 1
+            if exp[0] == 0 and step["op"] in ("invoice", "invoices", "settle", "results"):
+                for feat, n in features(exp[1]).items():
+                    stats["+" + feat] = stats.get("+" + feat, 0) + n
         prob = compare(step, exp, got)
         if prob:
             problems.append((i, prob))
@@ -1083,7 +1143,7 @@ def reference_only(seed, index):
 
 
 def run_case(args):
-    raas, seed, index, do_shrink, work_root, only_ops = args
+    raas, shown_raas, seed, index, do_shrink, work_root, only_ops = args
     t_start = time.time()
     work = tempfile.mkdtemp(prefix="settle-fuzz-", dir=work_root)
     runner = Runner(raas, work)
@@ -1109,14 +1169,19 @@ def run_case(args):
                     s = shrink(runner, steps, i)
                     if s is not None:
                         script_steps, note = s, " (shrunk)"
+                        sp, _, _ = play(runner, s)
+                        last = [x for j, x in sp if j == len(s) - 1]
+                        if last:
+                            note += ", where it gives:\n%s\n" % "\n".join(
+                                "    " + x for x in last[0].splitlines())
                 text += "\n  reproduction%s:\n%s" % (note, "\n".join(
-                    "    " + x for x in repro_script(raas, script_steps,
+                    "    " + x for x in repro_script(shown_raas, script_steps,
                                                      len(script_steps) - 1).splitlines()))
             report["mismatches"].append(text)
     except Exception:
         report["error"] = traceback.format_exc()
     finally:
-        subprocess.run(["rm", "-rf", work])
+        shutil.rmtree(work, ignore_errors=True)
     report["seconds"] = time.time() - t_start
     return report
 
@@ -1181,6 +1246,9 @@ def main(argv=None):
         print("settle_fuzz_diff: %s has no results/invoice/settle commands yet" % raas)
         return 1
     work_root = tempfile.mkdtemp(prefix="settle-fuzz-diff-")
+    # a private copy, so that a rebuild during the run cannot mix two binaries
+    exe = os.path.join(work_root, "raas")
+    shutil.copy2(raas, exe)
     if a.case is not None:
         indices = iter([a.case])
     elif a.cases is not None:
@@ -1205,7 +1273,7 @@ def main(argv=None):
                     return False
                 i = nxt
                 nxt += 1
-            pending.add(ex.submit(run_case, (raas, a.seed, i, not a.no_shrink and shown < 3,
+            pending.add(ex.submit(run_case, (exe, raas, a.seed, i, not a.no_shrink and shown < 3,
                                              work_root, only_ops)))
             return True
 
@@ -1227,7 +1295,7 @@ def main(argv=None):
                         print()
                     shown += 1
                 submit()
-    subprocess.run(["rm", "-rf", work_root])
+    shutil.rmtree(work_root, ignore_errors=True)
     n = len(reports)
     compared = sum(r["compared"] for r in reports)
     mism = sum(len(r["mismatches"]) for r in reports)
@@ -1238,7 +1306,10 @@ def main(argv=None):
     for r in reports:
         for k, v in r["stats"].items():
             stats[k] = stats.get(k, 0) + v
-    print("(expected exits: %s)" % ", ".join("%s %d" % kv for kv in sorted(stats.items())))
+    print("(expected exits: %s)" % ", ".join(
+        "%s %d" % kv for kv in sorted(stats.items()) if not kv[0].startswith("+")))
+    print("(features in expected outputs: %s)" % ", ".join(
+        "%s %d" % (k[1:], v) for k, v in sorted(stats.items()) if k.startswith("+")))
     if mism > a.show:
         print("(%d more mismatches not shown)" % (mism - a.show))
     print("settle_fuzz_diff: %d cases, %d commands compared, %d mismatches in %d cases "

@@ -753,9 +753,7 @@ class Doc:
             self.exp = ISO4217.get(self.currency)
             if self.exp is None:
                 raise Problem("currency needs currency_exponent")
-        self.off = parse_zone(raw.get("timezone", "Z"))
-        if self.off == 0 and raw.get("timezone") == "-00:00":
-            self.off = 0
+        self.off = parse_zone(raw.get("timezone", "Z"))  # "-00:00" is UTC (decisions.md)
         self.kind = raw["period"]
         if self.kind not in ("week", "month", "quarter", "year"):
             raise Problem("period")
@@ -1203,9 +1201,6 @@ class Ledger:
             p = view.period_at(p.end)
         return out
 
-    def lock(self, view, p):
-        return p.end + view.doc.lock_after
-
     def invoice_for(self, view_now, q, now):
         """(document text, empty?) of period q at clock now (draft or locked)."""
         doc = view_now.doc
@@ -1326,9 +1321,9 @@ class Ledger:
 
     def is_late(self, v, r, now):
         d = v.doc.results[r.didx]
-        p = v.period_at(r.achieved + d.hold)
-        if p is None:
-            return False
+        # before start (an invalid result): the first period, as the effective period of a
+        # version applied before start is (docs/decisions.md)
+        p = v.period_at(max(r.achieved + d.hold, v.start))
         xc = p.end + v.doc.cw
         if now < xc:
             return False
