@@ -9,6 +9,7 @@
 # Globals set here: PGBIN, and after pg_start PGROOT, PGDATA, PM (the postmaster's pid);
 # SAMPLER is the pid of a running pg_sampler (the caller starts it with `pg_sampler PM FILE &`).
 
+# shellcheck shell=bash
 say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf '%s: FAILED: %s\n' "$PROG" "$*" >&2; exit 1; }
 now_ns() { date +%s%N; }
@@ -34,6 +35,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 
 PGROOT=""
 PGDATA=""
+# shellcheck disable=SC2034 # PM is read by the sourcing script
 PM=""
 SAMPLER=""
 
@@ -104,6 +106,7 @@ EOF
 	fi
 	runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PGROOT/server.log" -w start \
 		>/dev/null || { cat "$PGROOT/server.log" >&2; die "postgres did not start"; }
+	# shellcheck disable=SC2034 # read by the sourcing script
 	PM=$(head -1 "$PGDATA/postmaster.pid")
 }
 

@@ -81,5 +81,11 @@ extern const struct raas_cli_command raas_cmd_invoice;
 extern const struct raas_cli_command raas_cmd_settle;
 extern const struct raas_cli_command raas_cmd_invoices;
 extern const struct raas_cli_command raas_cmd_demo;
+extern const struct raas_cli_command raas_cmd_evidence_key;
+extern const struct raas_cli_command raas_cmd_evidence_checkpoint;
+extern const struct raas_cli_command raas_cmd_evidence_proof;
+extern const struct raas_cli_command raas_cmd_evidence_consistency;
+extern const struct raas_cli_command raas_cmd_evidence_bundle;
+extern const struct raas_cli_command raas_cmd_verify;
 
 #endif

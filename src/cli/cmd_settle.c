@@ -13,6 +13,7 @@
 #include "base/arena.h"
 #include "base/json.h"
 #include "cli/cli.h"
+#include "evidence/bundle.h"
 #include "raas/time.h"
 #include "settle/load.h"
 #include "settle/settle.h"
@@ -463,6 +464,41 @@ static int run_settle(struct raas_cli *cli)
 	if (raas_store_commit(store, now, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;
+	}
+	/* A checkpoint of every customer whose invoice locked (evidence.md): the log with the
+	 * invoice leaves is signed. */
+	if (n) {
+		uint32_t *nos = raas_calloc(n, sizeof *nos);
+		size_t k = 0;
+		struct raas_buf discard;
+		raas_rc crc;
+		if (!nos) {
+			fprintf(cli->err, "out of memory\n");
+			rc = 3;
+			goto out;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t no;
+			const char *customer = raas_ledger_customer(v[i].ledger);
+			bool seen = false;
+			if (raas_store_customer(store, customer, strlen(customer), false, &no))
+				continue;
+			for (size_t j = 0; j < k && !seen; j++)
+				seen = nos[j] == no;
+			if (!seen)
+				nos[k++] = no;
+		}
+		raas_buf_init(&discard, (size_t)1 << 30);
+		crc = raas_evidence_checkpoint(store, nos, k, &discard, &err);
+		raas_buf_free(&discard);
+		raas_free(nos);
+		if (crc) {
+			fprintf(cli->err,
+			        "the invoices are stored, but their checkpoints are not (run "
+			        "raas evidence checkpoint): ");
+			rc = raas_cli_fail(cli, &err);
+			goto out;
+		}
 	}
 	print_locked(cli, v, n, &docs);
 	rc = 0;

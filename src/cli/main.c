@@ -18,10 +18,23 @@
 #include "raas/version.h"
 
 static const struct raas_cli_command *const commands[] = {
-        &raas_cmd_init,          &raas_cmd_contract_apply, &raas_cmd_contract_show,
-        &raas_cmd_contract_list, &raas_cmd_ingest,         &raas_cmd_results,
-        &raas_cmd_invoice,       &raas_cmd_settle,         &raas_cmd_invoices,
-        &raas_cmd_price,         &raas_cmd_demo,
+        &raas_cmd_init,
+        &raas_cmd_contract_apply,
+        &raas_cmd_contract_show,
+        &raas_cmd_contract_list,
+        &raas_cmd_ingest,
+        &raas_cmd_results,
+        &raas_cmd_invoice,
+        &raas_cmd_settle,
+        &raas_cmd_invoices,
+        &raas_cmd_evidence_key,
+        &raas_cmd_evidence_checkpoint,
+        &raas_cmd_evidence_proof,
+        &raas_cmd_evidence_consistency,
+        &raas_cmd_evidence_bundle,
+        &raas_cmd_verify,
+        &raas_cmd_price,
+        &raas_cmd_demo,
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -236,8 +236,24 @@ static int meta_cmp(const void *pa, const void *pb)
 	return r ? r : (a->version > b->version) - (a->version < b->version);
 }
 
+static raas_rc load(struct raas_store *store, const char *contract, const char *customer,
+                    bool caches, struct raas_ledgers *out, struct raas_err *err);
+
 raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const char *customer,
                           struct raas_ledgers *out, struct raas_err *err)
+{
+	return load(store, contract, customer, true, out, err);
+}
+
+raas_rc raas_ledgers_load_from_log(struct raas_store *store, const char *contract,
+                                   const char *customer, struct raas_ledgers *out,
+                                   struct raas_err *err)
+{
+	return load(store, contract, customer, false, out, err);
+}
+
+static raas_rc load(struct raas_store *store, const char *contract, const char *customer,
+                    bool caches, struct raas_ledgers *out, struct raas_err *err)
 {
 	size_t nmeta = raas_store_contract_count(store), nl = 0;
 	const struct raas_store_contract **metas = NULL;
@@ -292,14 +308,14 @@ raas_rc raas_ledgers_load(struct raas_store *store, const char *contract, const 
 	}
 	sc.durable = raas_store_durable(store);
 	for (size_t i = 0; i < out->n && !rc; i++) {
-		if ((rc = read_cache(store, out->v[i], fps[i], sc.durable)))
+		if (caches && (rc = read_cache(store, out->v[i], fps[i], sc.durable)))
 			rc = raas_err_set(err, rc, NULL, "out of memory");
 		else if (out->v[i]->covered < from)
 			from = out->v[i]->covered;
 	}
 	if (out->n && !rc)
 		rc = raas_store_scan(store, from, scan_record, &sc, err);
-	for (size_t i = 0; i < out->n && !rc; i++)
+	for (size_t i = 0; i < out->n && !rc && caches; i++)
 		write_cache(store, out->v[i], fps[i], sc.durable);
 out:
 	raas_free(fps);

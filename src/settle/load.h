@@ -29,6 +29,11 @@ RAAS_WUR raas_rc raas_load_version(struct raas_store *store, const struct raas_s
 RAAS_WUR raas_rc raas_ledgers_load(struct raas_store *store, const char *contract,
                                    const char *customer, struct raas_ledgers *out,
                                    struct raas_err *err);
+/* The same without reading or writing the facts caches: everything from the log (what a
+ * verification that trusts nothing derived needs). */
+RAAS_WUR raas_rc raas_ledgers_load_from_log(struct raas_store *store, const char *contract,
+                                            const char *customer, struct raas_ledgers *out,
+                                            struct raas_err *err);
 /* Frees the ledgers (ls itself is the caller's). */
 void raas_ledgers_free(struct raas_ledgers *ls);
 

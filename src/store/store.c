@@ -11,6 +11,8 @@
  *                                    line: position, number, times, ids, types),
  *                                    invoices (one locked invoice per line: position,
  *                                    period start, lock time, customer number, contract)
+ *   DIR/tenants/t-NAME/signing.key   the tenant's Ed25519 secret seed (32 bytes, mode 0600)
+ *   DIR/tenants/t-NAME/checkpoints/C one line per signed checkpoint of customer C's log
  */
 #include "store/store.h"
 
@@ -23,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -229,6 +232,66 @@ static raas_rc make_dir(const char *path, struct raas_err *err)
 	return RAAS_OK;
 }
 
+/* Creates the tenant's signing key: 32 random bytes, readable by the owner only, durable. */
+static raas_rc create_key(const char *tdir, struct raas_err *err)
+{
+	char path[PATH_LEN], tmp[PATH_LEN + 8];
+	unsigned char seed[32];
+	size_t got = 0;
+	int fd;
+
+	while (got < sizeof seed) {
+		ssize_t n = getrandom(seed + got, sizeof seed - got, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return sys_error(err, "cannot read random bytes for the signing key", tdir);
+		got += (size_t)n;
+	}
+	pathf(path, "%s/signing.key", tdir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sys_error(err, "cannot create", tmp);
+	if (fchmod(fd, 0600) != 0 || write(fd, seed, sizeof seed) != (ssize_t)sizeof seed ||
+	    fsync(fd) != 0) {
+		close(fd);
+		unlink(tmp);
+		memset(seed, 0, sizeof seed);
+		return sys_error(err, "cannot write", tmp);
+	}
+	close(fd);
+	memset(seed, 0, sizeof seed);
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return sys_error(err, "cannot rename", tmp);
+	}
+	return sync_dir(tdir, err);
+}
+
+raas_rc raas_store_signing_seed(const struct raas_store *s, unsigned char seed[32],
+                                struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	pathf(path, "%s/signing.key", s->tdir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sys_error(err, "cannot open the tenant's signing key", path);
+	if (fstat(fd, &st) != 0 || st.st_size != 32) {
+		close(fd);
+		return raas_err_set(err, RAAS_E_STORAGE, path, "not a 32-byte signing key");
+	}
+	n = read(fd, seed, 32);
+	close(fd);
+	if (n != 32)
+		return sys_error(err, "cannot read", path);
+	return RAAS_OK;
+}
+
 raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err)
 {
 	char path[PATH_LEN], tdir[PATH_LEN], doc[512];
@@ -279,7 +342,10 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 	pathf(path, "%s/tenant.json", tdir);
 	rc = write_file(path, b.data, b.len, true, err);
 	raas_buf_free(&b);
-	if (rc)
+	if (rc || (rc = create_key(tdir, err)))
+		return rc;
+	pathf(path, "%s/checkpoints", tdir);
+	if ((rc = make_dir(path, err)))
 		return rc;
 	pathf(path, "%s/lock", dir);
 	if ((rc = write_file(path, "", 0, true, err)))
@@ -952,6 +1018,55 @@ raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char 
 	return rc;
 }
 
+/* ---- checkpoints ---- */
+
+raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, uint64_t size,
+                                  const char *note, size_t len, struct raas_err *err)
+{
+	char dir[PATH_LEN], path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+	int fd;
+
+	if (!s->writable)
+		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
+	if (!valid_name(customer, strlen(customer)))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a customer id");
+	pathf(dir, "%s/checkpoints", s->tdir);
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		return sys_error(err, "cannot create", dir);
+	pathf(path, "%s/%s", dir, customer);
+	raas_buf_init(&b, (size_t)1 << 20);
+	if (raas_buf_printf(&b, "{\"size\":%llu,\"note\":", (unsigned long long)size) ||
+	    raas_json_write_string(&b, note, len) || raas_buf_puts(&b, "}\n")) {
+		raas_buf_free(&b);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0)
+		rc = sys_error(err, "cannot open", path);
+	else {
+		if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) != 0)
+			rc = sys_error(err, "cannot write", path);
+		close(fd);
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+raas_rc raas_store_checkpoints(struct raas_store *s, const char *customer, struct raas_buf *out,
+                               struct raas_err *err)
+{
+	char path[PATH_LEN];
+
+	if (!valid_name(customer, strlen(customer)))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a customer id");
+	pathf(path, "%s/checkpoints/%s", s->tdir, customer);
+	if (access(path, F_OK) != 0)
+		return RAAS_OK;
+	return read_file(path, out, err);
+}
+
 /* ---- recovery: replaying the log tail into the derived state ---- */
 
 struct replay {
@@ -1220,6 +1335,9 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 	if ((rc = raas_idtable_open(path, writable, &s->hot, err)))
 		goto fail;
 	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
+		goto fail;
+	pathf(path, "%s/signing.key", s->tdir);
+	if (writable && access(path, F_OK) != 0 && (rc = create_key(s->tdir, err)))
 		goto fail;
 	raas_buf_free(&b);
 	raas_arena_free(&arena);

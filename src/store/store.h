@@ -112,6 +112,21 @@ RAAS_WUR raas_rc raas_store_scan(struct raas_store *s, uint64_t from,
                                  raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
                                  void *ctx, struct raas_err *err);
 
+/* ---- the signing key and checkpoints (evidence.md) ---- */
+
+/* Reads the tenant's Ed25519 secret seed (DIR/tenants/t-NAME/signing.key, created with the
+ * directory, mode 0600). RAAS_E_STORAGE when it cannot be read. */
+RAAS_WUR raas_rc raas_store_signing_seed(const struct raas_store *s, unsigned char seed[32],
+                                         struct raas_err *err);
+/* Appends a signed checkpoint of customer's log (size entries) durably to
+ * checkpoints/CUSTOMER: one line {"size":N,"note":"…"} per checkpoint, oldest first. */
+RAAS_WUR raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer,
+                                           uint64_t size, const char *note, size_t len,
+                                           struct raas_err *err);
+/* Appends the checkpoint lines of customer to out (nothing when it has none). */
+RAAS_WUR raas_rc raas_store_checkpoints(struct raas_store *s, const char *customer,
+                                        struct raas_buf *out, struct raas_err *err);
+
 /* ---- caches ---- */
 
 /* Caches are derived files that any command, reader or writer, may replace at any time

@@ -1,0 +1,597 @@
+/* bundle.c — checkpoints, evidence bundles and offline verification (bundle.h). */
+#include "evidence/bundle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/json.h"
+#include "evidence/note.h"
+#include "evidence/tree.h"
+#include "ingest/event.h"
+#include "raas/time.h"
+#include "settle/load.h"
+#include "settle/settle.h"
+
+#define BUNDLE_FORMAT "raas-evidence-bundle/1"
+
+void raas_evidence_key_name(const struct raas_store *s, char *buf, size_t cap)
+{
+	snprintf(buf, cap, "raas/%s", raas_store_tenant(s));
+}
+
+/* The tenant's seed and public key. */
+static raas_rc tenant_key(struct raas_store *s, unsigned char seed[32], unsigned char pub[32],
+                          struct raas_err *err)
+{
+	raas_rc rc = raas_store_signing_seed(s, seed, err);
+
+	return rc ? rc : raas_ed25519_public(seed, pub, err);
+}
+
+raas_rc raas_evidence_verifier_key(struct raas_store *s, struct raas_buf *out, struct raas_err *err)
+{
+	unsigned char seed[32], pub[32];
+	char name[RAAS_NOTE_NAME_MAX + 1];
+	raas_rc rc = tenant_key(s, seed, pub, err);
+
+	memset(seed, 0, sizeof seed);
+	if (rc)
+		return rc;
+	raas_evidence_key_name(s, name, sizeof name);
+	if (raas_note_verifier_key(out, name, pub))
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	return RAAS_OK;
+}
+
+/* The note of the customer's latest stored checkpoint (appended to note), or nothing. */
+static raas_rc latest_checkpoint(struct raas_store *s, const char *customer, struct raas_buf *note,
+                                 uint64_t *size, struct raas_err *err)
+{
+	struct raas_buf lines;
+	struct raas_arena arena;
+	struct raas_json *j;
+	const char *last = NULL, *p;
+	raas_rc rc;
+
+	*size = 0;
+	raas_buf_init(&lines, (size_t)1 << 30);
+	raas_arena_init(&arena, 0);
+	rc = raas_store_checkpoints(s, customer, &lines, err);
+	for (p = lines.data; !rc && p && p < lines.data + lines.len;) {
+		const char *nl = memchr(p, '\n', (size_t)(lines.data + lines.len - p));
+		if (!nl)
+			break; /* a line cut by a crash while it was appended: not stored */
+		last = p;
+		p = nl + 1;
+	}
+	if (!rc && last) {
+		const char *nl = memchr(last, '\n', (size_t)(lines.data + lines.len - last));
+		const struct raas_json *sz, *n;
+		if (raas_json_parse(&arena, last, (size_t)(nl - last), NULL, &j, err) ||
+		    !(sz = raas_json_get(j, "size")) || sz->type != RAAS_JSON_NUMBER ||
+		    !(n = raas_json_get(j, "note")) || n->type != RAAS_JSON_STRING)
+			rc = raas_err_set(err, RAAS_E_STORAGE, customer, "damaged checkpoint list");
+		else {
+			*size = strtoull(sz->u.str, NULL, 10);
+			if (raas_buf_append(note, n->u.str, n->len))
+				rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		}
+	}
+	raas_arena_free(&arena);
+	raas_buf_free(&lines);
+	return rc;
+}
+
+raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers, size_t n,
+                                 struct raas_buf *out, struct raas_err *err)
+{
+	struct raas_tree_root *roots = raas_calloc(n + 1, sizeof *roots);
+	unsigned char seed[32], pub[32];
+	char name[RAAS_NOTE_NAME_MAX + 1], origin[2 * RAAS_NOTE_NAME_MAX + 2];
+	char root64[64];
+	struct raas_buf note, old;
+	raas_rc rc;
+
+	if (!roots)
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	raas_buf_init(&note, 1 << 16);
+	raas_buf_init(&old, 1 << 16);
+	raas_evidence_key_name(s, name, sizeof name);
+	rc = tenant_key(s, seed, pub, err);
+	if (!rc)
+		rc = raas_tree_roots(s, customers, n, roots, err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		const char *customer = raas_store_customer_id(s, roots[i].customer_no);
+		uint64_t old_size;
+		bool fresh;
+		raas_buf_reset(&note);
+		raas_buf_reset(&old);
+		snprintf(origin, sizeof origin, "%s/%s", name, customer);
+		if ((rc = raas_checkpoint_write(&note, origin, roots[i].size, &roots[i].root, name,
+		                                seed, err)) ||
+		    (rc = latest_checkpoint(s, customer, &old, &old_size, err)))
+			break;
+		/* Ed25519 signatures are deterministic: the same size and root give the same note.
+		 */
+		fresh = old.len != note.len || memcmp(old.data, note.data, note.len);
+		if (fresh && (rc = raas_store_add_checkpoint(s, customer, roots[i].size, note.data,
+		                                             note.len, err)))
+			break;
+		raas_base64_encode(roots[i].root.b, 32, root64);
+		if (raas_buf_puts(out, "{\"customer\":") ||
+		    raas_json_write_string(out, customer, strlen(customer)) ||
+		    raas_buf_printf(
+		            out, ",\"size\":%llu,\"root\":\"%s\",\"new\":%s,\"checkpoint\":",
+		            (unsigned long long)roots[i].size, root64, fresh ? "true" : "false") ||
+		    raas_json_write_string(out, note.data, note.len) || raas_buf_puts(out, "}\n"))
+			rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	memset(seed, 0, sizeof seed);
+	raas_buf_free(&note);
+	raas_buf_free(&old);
+	raas_free(roots);
+	return rc;
+}
+
+/* ---- bundles ---- */
+
+struct bundle_scan {
+	struct raas_buf *out;
+	const char *contract;
+	int64_t period_start;
+	struct raas_buf *invoices; /* the invoices vouched for, comma-separated */
+	size_t ninvoices;
+	bool found; /* the named period's invoice */
+	struct raas_arena arena;
+	raas_rc rc;
+};
+
+static raas_rc bundle_leaf(void *ctx, uint64_t index, const char *leaf, size_t len)
+{
+	struct bundle_scan *b = ctx;
+	static const char head[] = "{\"kind\":\"invoice\",";
+	struct raas_json *j;
+	struct raas_err err;
+	const struct raas_json *c, *start, *doc;
+	int64_t t;
+
+	if ((index && raas_buf_putc(b->out, ',')) || raas_json_write_string(b->out, leaf, len))
+		return RAAS_E_NOMEM;
+	if (len < sizeof head || memcmp(leaf, head, sizeof head - 1))
+		return RAAS_OK;
+	raas_arena_reset(&b->arena);
+	if (raas_json_parse(&b->arena, leaf, len, NULL, &j, &err) ||
+	    !(c = raas_json_get(j, "contract")) || c->type != RAAS_JSON_STRING ||
+	    !(start = raas_json_get(j, "period_start")) || start->type != RAAS_JSON_STRING ||
+	    !(doc = raas_json_get(j, "invoice")) ||
+	    raas_time_parse(start->u.str, start->len, &t, &err))
+		return RAAS_E_STORAGE;
+	if (strcmp(c->u.str, b->contract) || t < b->period_start)
+		return RAAS_OK;
+	if (t == b->period_start)
+		b->found = true;
+	if ((b->ninvoices++ && raas_buf_putc(b->invoices, ',')) ||
+	    raas_json_write(b->invoices, doc))
+		return RAAS_E_NOMEM;
+	return RAAS_OK;
+}
+
+raas_rc raas_evidence_bundle(struct raas_store *s, const char *contract, int64_t t,
+                             struct raas_buf *out, struct raas_err *err)
+{
+	const struct raas_store_contract *meta = raas_store_contract_latest(s, contract);
+	struct raas_ledgers ls = {0};
+	struct raas_period p;
+	struct raas_buf note, vkey, invoices;
+	struct bundle_scan b = {.out = out, .contract = contract};
+	const struct raas_store_invoice *inv;
+	struct raas_contract *doc = NULL;
+	uint64_t size = 0;
+	uint32_t no;
+	int64_t y;
+	unsigned m, d;
+	raas_rc rc;
+
+	if (!meta)
+		return raas_err_set(err, RAAS_E_INPUT, contract, "no such contract");
+	raas_buf_init(&note, 1 << 16);
+	raas_buf_init(&vkey, 1 << 12);
+	raas_buf_init(&invoices, (size_t)1 << 32);
+	raas_arena_init(&b.arena, 0);
+	if ((rc = raas_load_version(s, meta, &doc, err)) ||
+	    (rc = raas_ledgers_load(s, contract, NULL, &ls, err)) ||
+	    (rc = raas_ledger_period(ls.v[0], t, raas_store_clock(s), &p, err)))
+		goto out;
+	if (!(inv = raas_store_invoice_find(s, contract, p.start_us))) {
+		char when[RAAS_TIME_FORMAT_MAX];
+		raas_time_format(p.lock_us, doc->tz_offset_min, when);
+		rc = raas_err_set(
+		        err, RAAS_E_INPUT, NULL,
+		        "the period is not locked and stored yet (it locks at %s; run raas "
+		        "settle)",
+		        when);
+		goto out;
+	}
+	if (raas_store_customer(s, meta->customer, strlen(meta->customer), false, &no) ||
+	    (rc = latest_checkpoint(s, meta->customer, &note, &size, err)))
+		goto out;
+	b.period_start = p.start_us;
+	b.invoices = &invoices;
+	if ((rc = raas_evidence_verifier_key(s, &vkey, err)))
+		goto out;
+	raas_civil_from_days(raas_date_of(p.start_us, doc->tz_offset_min), &y, &m, &d);
+	if (raas_buf_printf(out, "{\"format\":\"%s\",\"tenant\":", BUNDLE_FORMAT) ||
+	    raas_json_write_string(out, raas_store_tenant(s), strlen(raas_store_tenant(s))) ||
+	    raas_buf_puts(out, ",\"customer\":") ||
+	    raas_json_write_string(out, meta->customer, strlen(meta->customer)) ||
+	    raas_buf_puts(out, ",\"contract\":") ||
+	    raas_json_write_string(out, contract, strlen(contract)) ||
+	    raas_buf_printf(out, ",\"period\":\"%04lld-%02u-%02u\",\"verifier_key\":", (long long)y,
+	                    m, d) ||
+	    raas_json_write_string(out, vkey.data, vkey.len) ||
+	    raas_buf_puts(out, ",\"checkpoint\":") ||
+	    raas_json_write_string(out, note.data ? note.data : "", note.len) ||
+	    raas_buf_puts(out, ",\"leaves\":[")) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto out;
+	}
+	rc = raas_tree_leaves(s, no, size, bundle_leaf, &b, err);
+	if (rc == RAAS_E_NOMEM)
+		rc = raas_err_set(err, rc, NULL, "out of memory");
+	else if (rc == RAAS_E_STORAGE && !err->message[0])
+		rc = raas_err_set(err, rc, NULL, "a damaged invoice entry in the log");
+	if (rc)
+		goto out;
+	if (!b.found) {
+		rc = raas_err_set(err, RAAS_E_INPUT, NULL,
+		                  "no checkpoint of customer %s covers this invoice yet (run raas "
+		                  "evidence checkpoint %s)",
+		                  meta->customer, meta->customer);
+		goto out;
+	}
+	if (raas_buf_puts(out, "],\"invoices\":[") ||
+	    raas_buf_append(out, invoices.data, invoices.len) || raas_buf_puts(out, "]}"))
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+out:
+	raas_contract_free(doc);
+	raas_ledgers_free(&ls);
+	raas_arena_free(&b.arena);
+	raas_buf_free(&note);
+	raas_buf_free(&vkey);
+	raas_buf_free(&invoices);
+	return rc;
+}
+
+/* ---- verification ---- */
+
+static raas_rc fail(struct raas_err *err, const char *fmt, const char *a, const char *b)
+{
+	return raas_err_set(err, RAAS_E_VERIFY, NULL, fmt, a, b);
+}
+
+static raas_rc report(struct raas_buf *r, const char *line)
+{
+	return raas_buf_puts(r, line) || raas_buf_putc(r, '\n') ? RAAS_E_NOMEM : RAAS_OK;
+}
+
+static const char *str(const struct raas_json *obj, const char *key, uint32_t *len)
+{
+	const struct raas_json *v = raas_json_get(obj, key);
+
+	if (!v || v->type != RAAS_JSON_STRING)
+		return NULL;
+	if (len)
+		*len = v->len;
+	return v->u.str;
+}
+
+/* Adds a contract leaf to the ledger (in version order, as the log holds them). */
+static raas_rc replay_contract(struct raas_ledger **l, const char *contract,
+                               const struct raas_json *leaf, uint64_t index, struct raas_err *err)
+{
+	struct raas_problems problems = {0};
+	const struct raas_json *doc = raas_json_get(leaf, "document"), *ver;
+	struct raas_contract *c = NULL;
+	struct raas_buf text;
+	const char *id = str(leaf, "id", NULL), *eff = str(leaf, "effective_at", NULL),
+	           *app = str(leaf, "applied", NULL);
+	int64_t eff_us, app_us;
+	char where[32];
+	raas_rc rc;
+
+	snprintf(where, sizeof where, "%llu", (unsigned long long)index);
+	if (!id || strcmp(id, contract))
+		return RAAS_OK;
+	ver = raas_json_get(leaf, "version");
+	raas_buf_init(&text, (size_t)1 << 24);
+	if (!doc || !eff || !app || !ver || ver->type != RAAS_JSON_NUMBER ||
+	    raas_time_parse(eff, strlen(eff), &eff_us, err) ||
+	    raas_time_parse(app, strlen(app), &app_us, err) || raas_json_write(&text, doc) ||
+	    raas_contract_parse(text.data, text.len, &c, &problems)) {
+		raas_buf_free(&text);
+		raas_problems_free(&problems);
+		return fail(err, "leaf %s: not a valid contract leaf%s", where, "");
+	}
+	raas_buf_free(&text);
+	raas_problems_free(&problems);
+	if (!*l && (rc = raas_ledger_new(contract, l))) {
+		raas_contract_free(c);
+		return raas_err_set(err, rc, NULL, "out of memory");
+	}
+	return raas_ledger_add_version(*l, c, (uint32_t)strtoul(ver->u.str, NULL, 10), app_us,
+	                               eff_us, err);
+}
+
+/* Compares a replayed invoice with the bundle's and names the first difference. */
+static raas_rc compare_invoice(const char *want, size_t wlen, const char *got, size_t glen,
+                               const char *period, struct raas_err *err)
+{
+	struct raas_arena arena;
+	struct raas_json *w, *g;
+	struct raas_err e;
+	const struct raas_json *wl, *gl;
+	char what[300];
+	raas_rc rc;
+
+	if (wlen == glen && !memcmp(want, got, wlen))
+		return RAAS_OK;
+	raas_arena_init(&arena, 0);
+	rc = fail(err, "invoice %s: the leaves give another document%s", period, "");
+	if (raas_json_parse(&arena, want, wlen, NULL, &w, &e) == RAAS_OK &&
+	    raas_json_parse(&arena, got, glen, NULL, &g, &e) == RAAS_OK &&
+	    (wl = raas_json_get(w, "lines")) && (gl = raas_json_get(g, "lines")) &&
+	    wl->type == RAAS_JSON_ARRAY && gl->type == RAAS_JSON_ARRAY) {
+		uint32_t n = wl->len > gl->len ? wl->len : gl->len;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct raas_json *a = i < wl->len ? &wl->u.items[i] : NULL;
+			const struct raas_json *b = i < gl->len ? &gl->u.items[i] : NULL;
+			if (a && b && raas_json_equal(a, b))
+				continue;
+			snprintf(what, sizeof what,
+			         "line %u (%s%s%s): the bundle says %s, the leaves give %s", i + 1,
+			         a ? str(a, "type", NULL) ? str(a, "type", NULL) : "?" : "-",
+			         a && str(a, "name", NULL) ? " " : "",
+			         a && str(a, "name", NULL) ? str(a, "name", NULL) : "",
+			         a && str(a, "amount", NULL) ? str(a, "amount", NULL) : "no line",
+			         b && str(b, "amount", NULL) ? str(b, "amount", NULL) : "no line");
+			rc = fail(err, "invoice %s: %s", period, what);
+			break;
+		}
+		if (!raas_json_equal(raas_json_get(w, "total"), raas_json_get(g, "total")) &&
+		    err->message[0] && strstr(err->message, "another document"))
+			rc = fail(err, "invoice %s: the total differs (the leaves give %s)", period,
+			          str(g, "total", NULL) ? str(g, "total", NULL) : "?");
+	}
+	raas_arena_free(&arena);
+	return rc;
+}
+
+raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, struct raas_buf *rep,
+                             struct raas_err *err)
+{
+	static const struct raas_json_limits limits = {(size_t)1 << 34, 80, 0};
+	struct raas_arena arena, scratch;
+	struct raas_json *b;
+	const struct raas_json *leaves, *invoices, *fmt;
+	const char *tenant, *customer, *contract, *bkey, *note;
+	uint32_t bkey_len = 0, note_len = 0;
+	struct raas_checkpoint cp;
+	struct raas_hash *hashes = NULL, root;
+	struct raas_ledger *l = NULL;
+	struct raas_buf line, got, want;
+	char origin[2 * RAAS_NOTE_NAME_MAX + 8], idx[32];
+	int64_t last_clock = INT64_MIN;
+	raas_rc rc;
+
+	raas_arena_init(&arena, 0);
+	raas_arena_init(&scratch, 0);
+	raas_buf_init(&line, 1 << 16);
+	raas_buf_init(&got, (size_t)1 << 30);
+	raas_buf_init(&want, (size_t)1 << 30);
+	if ((rc = raas_json_parse(&arena, text, len, &limits, &b, err)))
+		goto out;
+	fmt = raas_json_get(b, "format");
+	tenant = str(b, "tenant", NULL);
+	customer = str(b, "customer", NULL);
+	contract = str(b, "contract", NULL);
+	bkey = str(b, "verifier_key", &bkey_len);
+	note = str(b, "checkpoint", &note_len);
+	leaves = raas_json_get(b, "leaves");
+	invoices = raas_json_get(b, "invoices");
+	if (!fmt || fmt->type != RAAS_JSON_STRING || strcmp(fmt->u.str, BUNDLE_FORMAT) || !tenant ||
+	    !customer || !contract || !bkey || !note || !str(b, "period", NULL) || !leaves ||
+	    leaves->type != RAAS_JSON_ARRAY || !invoices || invoices->type != RAAS_JSON_ARRAY) {
+		rc = raas_err_set(err, RAAS_E_INPUT, NULL,
+		                  "not a %s bundle (format, tenant, customer, contract, period, "
+		                  "verifier_key, checkpoint, leaves and invoices are required)",
+		                  BUNDLE_FORMAT);
+		goto out;
+	}
+	/* 1. the key is the published one */
+	if (bkey_len != strlen(vkey) || memcmp(bkey, vkey, bkey_len)) {
+		rc = fail(err, "verifier key: the bundle carries %s, not the published key %s",
+		          bkey, vkey);
+		goto out;
+	}
+	if ((rc = report(rep, "ok: the bundle's verifier key is the published key")))
+		goto oom;
+	/* 2. the signature */
+	if ((rc = raas_checkpoint_verify(note, note_len, vkey, strlen(vkey), &cp, err))) {
+		if (rc == RAAS_E_INPUT)
+			rc = raas_err_set(err, RAAS_E_VERIFY, NULL, "checkpoint: %s", err->message);
+		goto out;
+	}
+	snprintf(origin, sizeof origin, "raas/%s/%s", tenant, customer);
+	if (strcmp(cp.origin, origin)) {
+		rc = fail(err, "checkpoint: it is of log %s, not %s", cp.origin, origin);
+		goto out;
+	}
+	if ((rc = report(rep, "ok: the checkpoint is signed by that key")))
+		goto oom;
+	/* 3. the leaves: their number and root, and each one well formed and in order */
+	if (leaves->len != cp.size) {
+		char a[24], c[24];
+		snprintf(a, sizeof a, "%llu", (unsigned long long)cp.size);
+		snprintf(c, sizeof c, "%u", leaves->len);
+		rc = fail(err, "leaves: the checkpoint covers %s leaves, the bundle holds %s", a,
+		          c);
+		goto out;
+	}
+	if (!(hashes = raas_calloc((size_t)leaves->len + 1, sizeof *hashes)))
+		goto oom;
+	for (uint32_t i = 0; i < leaves->len; i++) {
+		const struct raas_json *v = &leaves->u.items[i];
+		struct raas_json *leaf;
+		const char *kind, *lc;
+		struct raas_err e;
+		int64_t clock = INT64_MIN;
+		snprintf(idx, sizeof idx, "%u", i);
+		if (v->type != RAAS_JSON_STRING) {
+			rc = fail(err, "leaf %s: not a JSON string%s", idx, "");
+			goto out;
+		}
+		raas_merkle_leaf_hash(v->u.str, v->len, &hashes[i]);
+		raas_arena_reset(&scratch);
+		if (raas_json_parse(&scratch, v->u.str, v->len, NULL, &leaf, &e) ||
+		    !(kind = str(leaf, "kind", NULL)) || !(lc = str(leaf, "customer", NULL))) {
+			rc = fail(err,
+			          "leaf %s: not a leaf (a JSON object with kind and customer)%s",
+			          idx, "");
+			goto out;
+		}
+		if (strcmp(lc, customer)) {
+			rc = fail(err, "leaf %s: an entry of customer %s in this customer's log",
+			          idx, lc);
+			goto out;
+		}
+		if (!strcmp(kind, "event")) {
+			struct raas_event ev;
+			int64_t received;
+			if (raas_event_parse_leaf(&scratch, v->u.str, v->len, &ev, &received, &e)) {
+				rc = fail(err, "leaf %s: not a canonical event leaf: %s", idx,
+				          e.message);
+				goto out;
+			}
+			clock = received;
+		} else if (!strcmp(kind, "contract")) {
+			const char *app = str(leaf, "applied", NULL);
+			if (!app || raas_time_parse(app, strlen(app), &clock, &e)) {
+				rc = fail(err,
+				          "leaf %s: a contract leaf without its applied time%s",
+				          idx, "");
+				goto out;
+			}
+		} else if (strcmp(kind, "invoice")) {
+			rc = fail(err, "leaf %s: unknown kind %s", idx, kind);
+			goto out;
+		}
+		/* Entries are appended in the order accepted, and the clock never goes back. */
+		if (clock != INT64_MIN) {
+			if (clock < last_clock) {
+				rc = fail(err,
+				          "leaf %s: received before the leaf before it (leaves "
+				          "reordered?)%s",
+				          idx, "");
+				goto out;
+			}
+			last_clock = clock;
+		}
+	}
+	raas_merkle_root(hashes, leaves->len, &root);
+	if (memcmp(root.b, cp.root.b, 32)) {
+		rc = fail(err,
+		          "root: the leaves do not hash to the checkpoint's root (a leaf was "
+		          "changed, added, dropped or reordered)%s%s",
+		          "", "");
+		goto out;
+	}
+	if ((rc = report(rep, "ok: the leaves hash to the checkpoint's root")))
+		goto oom;
+	/* 4. the replay: the contract's versions, then its customer's events, then every
+	 * invoice, byte for byte. */
+	for (uint32_t i = 0; i < leaves->len; i++) {
+		const struct raas_json *v = &leaves->u.items[i];
+		struct raas_json *leaf;
+		struct raas_err e;
+		raas_arena_reset(&scratch);
+		if (raas_json_parse(&scratch, v->u.str, v->len, NULL, &leaf, &e))
+			continue;
+		if (!strcmp(str(leaf, "kind", NULL), "contract") &&
+		    (rc = replay_contract(&l, contract, leaf, i, err)))
+			goto out;
+	}
+	if (!l) {
+		rc = fail(err, "replay: no version of contract %s among the leaves%s", contract,
+		          "");
+		goto out;
+	}
+	for (uint32_t i = 0; i < leaves->len; i++) {
+		const struct raas_json *v = &leaves->u.items[i];
+		struct raas_event ev;
+		int64_t received;
+		struct raas_err e;
+		raas_arena_reset(&scratch);
+		if (raas_event_parse_leaf(&scratch, v->u.str, v->len, &ev, &received, &e) ==
+		            RAAS_OK &&
+		    raas_ledger_wants(l, ev.type, ev.type_len) &&
+		    (rc = raas_ledger_add_event(l, &ev, received, err)))
+			goto out;
+	}
+	for (uint32_t i = 0; i < invoices->len; i++) {
+		const struct raas_json *inv = &invoices->u.items[i];
+		const struct raas_json *period = raas_json_get(inv, "period");
+		const char *start = str(period, "start", NULL), *as_of = str(inv, "as_of", NULL);
+		int64_t t, at;
+		struct raas_period p;
+		bool locked;
+		if (!start || !as_of || raas_time_parse(start, strlen(start), &t, err) ||
+		    raas_time_parse(as_of, strlen(as_of), &at, err)) {
+			snprintf(idx, sizeof idx, "%u", i);
+			rc = fail(err, "invoice %s: not an invoice document%s", idx, "");
+			goto out;
+		}
+		raas_buf_reset(&want);
+		raas_buf_reset(&got);
+		if (raas_json_write(&want, inv))
+			goto oom;
+		rc = raas_ledger_period(l, t, at, &p, err);
+		if (!rc)
+			rc = raas_ledger_invoice(l, &p, at, &got, &locked, err);
+		if (rc == RAAS_E_INPUT) {
+			rc = fail(err,
+			          "invoice %s: the leaves give no invoice for this period (%s)",
+			          start, err->message);
+			goto out;
+		}
+		if (rc)
+			goto out;
+		if (!locked) {
+			rc = fail(err, "invoice %s: as_of %s is before the period's lock time",
+			          start, as_of);
+			goto out;
+		}
+		if ((rc = compare_invoice(want.data, want.len, got.data, got.len, start, err)))
+			goto out;
+		raas_buf_reset(&line);
+		if (raas_buf_printf(&line, "ok: invoice %s (total %s) replays byte for byte", start,
+		                    str(inv, "total", NULL) ? str(inv, "total", NULL) : "?") ||
+		    report(rep, line.data))
+			goto oom;
+	}
+	rc = RAAS_OK;
+	goto out;
+oom:
+	rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+out:
+	raas_ledger_free(l);
+	raas_free(hashes);
+	raas_arena_free(&arena);
+	raas_arena_free(&scratch);
+	raas_buf_free(&line);
+	raas_buf_free(&got);
+	raas_buf_free(&want);
+	return rc;
+}
