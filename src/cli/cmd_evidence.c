@@ -435,11 +435,17 @@ static int run_verify(struct raas_cli *cli)
 	}
 	if ((rc = raas_cli_read_file(cli, cli->args[0], (size_t)1 << 34, &text, &len)))
 		goto out;
-	rc = raas_evidence_verify(text, len, key, &report, &err) ? raas_cli_fail(cli, &err) : 0;
+	/* The checks that passed, then the first one that failed. */
+	if (raas_evidence_verify(text, len, key, &report, &err) != RAAS_OK) {
+		if (report.len)
+			fwrite(report.data, 1, report.len, cli->err);
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
 	if (report.len)
-		fwrite(report.data, 1, report.len, rc ? cli->err : cli->out);
-	if (rc == 0)
-		fprintf(cli->out, "verified: %s\n", cli->args[0]);
+		fwrite(report.data, 1, report.len, cli->out);
+	fprintf(cli->out, "verified: %s\n", cli->args[0]);
+	rc = 0;
 out:
 	raas_free(text);
 	raas_buf_free(&report);
