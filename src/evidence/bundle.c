@@ -277,6 +277,16 @@ static raas_rc report(struct raas_buf *r, const char *line)
 	return raas_buf_puts(r, line) || raas_buf_putc(r, '\n') ? RAAS_E_NOMEM : RAAS_OK;
 }
 
+/* Replaces err by a verification failure whose message is prefix followed by err's own
+ * message (copied first: the two share the buffer). */
+static raas_rc rewrap(struct raas_err *err, const char *prefix)
+{
+	char was[RAAS_ERR_MESSAGE_MAX];
+
+	snprintf(was, sizeof was, "%s", err->message);
+	return raas_err_set(err, RAAS_E_VERIFY, NULL, "%s%s", prefix, was);
+}
+
 static const char *str(const struct raas_json *obj, const char *key, uint32_t *len)
 {
 	const struct raas_json *v = raas_json_get(obj, key);
@@ -421,7 +431,7 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 	/* 2. the signature */
 	if ((rc = raas_checkpoint_verify(note, note_len, vkey, strlen(vkey), &cp, err))) {
 		if (rc == RAAS_E_INPUT)
-			rc = raas_err_set(err, RAAS_E_VERIFY, NULL, "checkpoint: %s", err->message);
+			rc = rewrap(err, "checkpoint: ");
 		goto out;
 	}
 	snprintf(origin, sizeof origin, "raas/%s/%s", tenant, customer);
@@ -561,9 +571,10 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 		if (!rc)
 			rc = raas_ledger_invoice(l, &p, at, &got, &locked, err);
 		if (rc == RAAS_E_INPUT) {
-			rc = fail(err,
-			          "invoice %s: the leaves give no invoice for this period (%s)",
-			          start, err->message);
+			char prefix[RAAS_ERR_MESSAGE_MAX];
+			snprintf(prefix, sizeof prefix,
+			         "invoice %s: the leaves give no invoice for this period: ", start);
+			rc = rewrap(err, prefix);
 			goto out;
 		}
 		if (rc)
@@ -593,5 +604,236 @@ out:
 	raas_buf_free(&line);
 	raas_buf_free(&got);
 	raas_buf_free(&want);
+	return rc;
+}
+
+/* ---- the whole store ---- */
+
+struct store_scan {
+	struct raas_store *s;
+	struct raas_hash **hashes; /* per customer */
+	uint64_t *n, *cap;
+	size_t ncustomers;
+	struct raas_err *err;
+};
+
+static raas_rc store_record(void *ctx, const struct raas_log_record *rec)
+{
+	struct store_scan *sc = ctx;
+	uint32_t c = rec->customer_no;
+
+	if (c >= sc->ncustomers)
+		return raas_err_set(
+		        sc->err, RAAS_E_VERIFY, NULL,
+		        "log position %llu: an entry of an unknown customer (number %u)",
+		        (unsigned long long)rec->pos, c);
+	if (rec->customer_seq != sc->n[c])
+		return raas_err_set(
+		        sc->err, RAAS_E_VERIFY, NULL,
+		        "log position %llu: entry %llu of customer %s where entry %llu was "
+		        "expected",
+		        (unsigned long long)rec->pos, (unsigned long long)rec->customer_seq,
+		        raas_store_customer_id(sc->s, c), (unsigned long long)sc->n[c]);
+	if (sc->n[c] == sc->cap[c]) {
+		uint64_t cap = sc->cap[c] ? 2 * sc->cap[c] : 64;
+		struct raas_hash *p = raas_realloc(sc->hashes[c], (size_t)cap * sizeof *p);
+		if (!p)
+			return raas_err_set(sc->err, RAAS_E_NOMEM, NULL, "out of memory");
+		sc->hashes[c] = p;
+		sc->cap[c] = cap;
+	}
+	raas_merkle_leaf_hash(rec->leaf, rec->leaf_len, &sc->hashes[c][sc->n[c]++]);
+	return RAAS_OK;
+}
+
+/* Checks every stored checkpoint of customer c against its leaf hashes. */
+static raas_rc check_checkpoints(struct raas_store *s, struct store_scan *sc, uint32_t c,
+                                 const char *vkey, size_t *count, struct raas_err *err)
+{
+	const char *customer = raas_store_customer_id(s, c);
+	struct raas_buf lines;
+	struct raas_arena arena;
+	uint64_t prev_size = 0;
+	struct raas_hash prev_root;
+	size_t k = 0;
+	raas_rc rc;
+
+	raas_buf_init(&lines, (size_t)1 << 30);
+	raas_arena_init(&arena, 0);
+	rc = raas_store_checkpoints(s, customer, &lines, err);
+	for (const char *p = lines.data; !rc && p && p < lines.data + lines.len; k++) {
+		const char *nl = memchr(p, '\n', (size_t)(lines.data + lines.len - p));
+		const struct raas_json *n;
+		struct raas_checkpoint cp;
+		struct raas_json *j;
+		struct raas_hash root, proof[RAAS_MERKLE_MAX_PROOF];
+		size_t len;
+		if (!nl)
+			break; /* cut by a crash while appended: never stored */
+		raas_arena_reset(&arena);
+		if (raas_json_parse(&arena, p, (size_t)(nl - p), NULL, &j, err) ||
+		    !(n = raas_json_get(j, "note")) || n->type != RAAS_JSON_STRING) {
+			rc = raas_err_set(
+			        err, RAAS_E_VERIFY, NULL,
+			        "customer %s: checkpoint %zu is not a stored checkpoint line",
+			        customer, k + 1);
+			break;
+		}
+		if ((rc = raas_checkpoint_verify(n->u.str, n->len, vkey, strlen(vkey), &cp, err))) {
+			char prefix[RAAS_ERR_MESSAGE_MAX];
+			snprintf(prefix, sizeof prefix, "customer %s: checkpoint %zu: ", customer,
+			         k + 1);
+			rc = rewrap(err, prefix);
+			break;
+		}
+		if (cp.size > sc->n[c]) {
+			rc = raas_err_set(
+			        err, RAAS_E_VERIFY, NULL,
+			        "customer %s: checkpoint %zu covers %llu entries, the log holds "
+			        "%llu",
+			        customer, k + 1, (unsigned long long)cp.size,
+			        (unsigned long long)sc->n[c]);
+			break;
+		}
+		raas_merkle_root(sc->hashes[c], cp.size, &root);
+		if (memcmp(root.b, cp.root.b, 32)) {
+			rc = raas_err_set(
+			        err, RAAS_E_VERIFY, NULL,
+			        "customer %s: checkpoint %zu (size %llu): the log's first %llu "
+			        "entries have another root",
+			        customer, k + 1, (unsigned long long)cp.size,
+			        (unsigned long long)cp.size);
+			break;
+		}
+		/* Successive checkpoints are consistent: the proof between them verifies. */
+		if (k && prev_size &&
+		    (cp.size < prev_size ||
+		     raas_merkle_consistency_proof(sc->hashes[c], prev_size, cp.size, proof,
+		                                   &len) ||
+		     !raas_merkle_verify_consistency(prev_size, cp.size, &prev_root, &cp.root,
+		                                     proof, len))) {
+			rc = raas_err_set(err, RAAS_E_VERIFY, NULL,
+			                  "customer %s: checkpoints %zu and %zu are not consistent",
+			                  customer, k, k + 1);
+			break;
+		}
+		prev_size = cp.size;
+		prev_root = cp.root;
+		(*count)++;
+		p = nl + 1;
+	}
+	raas_arena_free(&arena);
+	raas_buf_free(&lines);
+	return rc;
+}
+
+raas_rc raas_evidence_verify_store(struct raas_store *s, struct raas_buf *rep, struct raas_err *err)
+{
+	struct store_scan sc = {.s = s, .ncustomers = raas_store_customer_count(s), .err = err};
+	struct raas_ledgers ls = {0};
+	struct raas_buf vkey, doc, stored, line;
+	size_t ncheckpoints = 0, ninvoices = 0;
+	uint64_t entries = 0;
+	raas_rc rc;
+
+	raas_buf_init(&vkey, 4096);
+	raas_buf_init(&doc, (size_t)1 << 30);
+	raas_buf_init(&stored, (size_t)1 << 30);
+	raas_buf_init(&line, 4096);
+	sc.hashes = raas_calloc(sc.ncustomers + 1, sizeof *sc.hashes);
+	sc.n = raas_calloc(sc.ncustomers + 1, sizeof *sc.n);
+	sc.cap = raas_calloc(sc.ncustomers + 1, sizeof *sc.cap);
+	if (!sc.hashes || !sc.n || !sc.cap) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto out;
+	}
+	/* 1. every record and its checksum, every customer's entries in sequence */
+	raas_err_clear(err);
+	if ((rc = raas_store_scan(s, 0, store_record, &sc, err))) {
+		if (rc == RAAS_E_STORAGE)
+			rc = rewrap(err, "log: ");
+		goto out;
+	}
+	for (size_t c = 0; c < sc.ncustomers; c++) {
+		entries += sc.n[c];
+		if (sc.n[c] != raas_store_customer_entries(s, (uint32_t)c)) {
+			rc = raas_err_set(
+			        err, RAAS_E_VERIFY, NULL,
+			        "customer %s: the log holds %llu entries, the store counts %llu",
+			        raas_store_customer_id(s, (uint32_t)c), (unsigned long long)sc.n[c],
+			        (unsigned long long)raas_store_customer_entries(s, (uint32_t)c));
+			goto out;
+		}
+	}
+	if (raas_buf_printf(&line,
+	                    "ok: %llu log entries of %zu customers, every checksum and "
+	                    "sequence",
+	                    (unsigned long long)entries, sc.ncustomers) ||
+	    report(rep, line.data))
+		goto oom;
+	/* 2. every stored checkpoint against the recomputed roots, and between themselves */
+	if ((rc = raas_evidence_verifier_key(s, &vkey, err)))
+		goto out;
+	for (size_t c = 0; c < sc.ncustomers; c++)
+		if ((rc = check_checkpoints(s, &sc, (uint32_t)c, vkey.data, &ncheckpoints, err)))
+			goto out;
+	raas_buf_reset(&line);
+	if (raas_buf_printf(&line, "ok: %zu checkpoints: signatures, roots and consistency",
+	                    ncheckpoints) ||
+	    report(rep, line.data))
+		goto oom;
+	/* 3. every stored locked invoice, replayed from the log alone (no caches) */
+	if ((rc = raas_ledgers_load_from_log(s, NULL, NULL, &ls, err)))
+		goto out;
+	for (size_t i = 0; i < raas_store_invoice_count(s); i++) {
+		const struct raas_store_invoice *inv = raas_store_invoice_at(s, i);
+		struct raas_ledger *l = NULL;
+		struct raas_period p;
+		char when[RAAS_TIME_FORMAT_MAX];
+		bool locked;
+		for (size_t k = 0; k < ls.n && !l; k++)
+			if (!strcmp(raas_ledger_contract(ls.v[k]), inv->contract))
+				l = ls.v[k];
+		raas_time_format(inv->period_start_us, 0, when);
+		raas_buf_reset(&doc);
+		raas_buf_reset(&stored);
+		if (!l || raas_ledger_period(l, inv->period_start_us, inv->lock_us, &p, err) ||
+		    raas_ledger_invoice(l, &p, inv->lock_us, &doc, &locked, err)) {
+			rc = raas_err_set(
+			        err, RAAS_E_VERIFY, NULL,
+			        "invoice of %s for the period starting %s: the log gives no "
+			        "such invoice",
+			        inv->contract, when);
+			goto out;
+		}
+		if ((rc = raas_load_invoice(s, inv, &stored, err)))
+			goto out;
+		if ((rc = compare_invoice(stored.data, stored.len, doc.data, doc.len, when, err))) {
+			char prefix[RAAS_ERR_MESSAGE_MAX];
+			snprintf(prefix, sizeof prefix, "contract %s: ", inv->contract);
+			rc = rewrap(err, prefix);
+			goto out;
+		}
+		ninvoices++;
+	}
+	raas_buf_reset(&line);
+	if (raas_buf_printf(&line, "ok: %zu stored invoices replay byte for byte", ninvoices) ||
+	    report(rep, line.data))
+		goto oom;
+	rc = RAAS_OK;
+	goto out;
+oom:
+	rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+out:
+	for (size_t c = 0; sc.hashes && c < sc.ncustomers; c++)
+		raas_free(sc.hashes[c]);
+	raas_free(sc.hashes);
+	raas_free(sc.n);
+	raas_free(sc.cap);
+	raas_ledgers_free(&ls);
+	raas_buf_free(&vkey);
+	raas_buf_free(&doc);
+	raas_buf_free(&stored);
+	raas_buf_free(&line);
 	return rc;
 }

@@ -44,4 +44,12 @@ RAAS_WUR raas_rc raas_evidence_bundle(struct raas_store *s, const char *contract
 RAAS_WUR raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey,
                                       struct raas_buf *report, struct raas_err *err);
 
+/* Checks the whole store (raas verify --data): every log record's checksum and every
+ * customer's entries in sequence, every stored checkpoint (signature, root recomputed from
+ * the log, consistency with the one before), and every stored locked invoice replayed from
+ * the log alone. Appends one "ok: ..." line per check passed to report; RAAS_E_VERIFY with
+ * the first failure named. */
+RAAS_WUR raas_rc raas_evidence_verify_store(struct raas_store *s, struct raas_buf *report,
+                                            struct raas_err *err);
+
 #endif

@@ -1042,11 +1042,18 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
 		raas_buf_free(&b);
 		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		rc = sys_error(err, "cannot open", path);
 	else {
-		if (write(fd, b.data, b.len) != (ssize_t)b.len || fdatasync(fd) != 0)
+		/* A line a crash cut short is not a stored checkpoint: cut it off before
+		 * appending (readers ignore it too). */
+		off_t end = lseek(fd, 0, SEEK_END), keep = end;
+		char c;
+		while (keep > 0 && pread(fd, &c, 1, keep - 1) == 1 && c != '\n')
+			keep--;
+		if (end < 0 || (keep != end && ftruncate(fd, keep) != 0) ||
+		    pwrite(fd, b.data, b.len, keep) != (ssize_t)b.len || fdatasync(fd) != 0)
 			rc = sys_error(err, "cannot write", path);
 		close(fd);
 	}

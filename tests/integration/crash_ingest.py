@@ -479,6 +479,11 @@ def main():
             if rec.stderr:
                 violation("%s recovery: stderr %r" % (what, rec.stderr[:300]))
             chk.check(now)
+            # evidence.md: the recovered store verifies (checksums, sequences, checkpoints).
+            ver = raas("verify", "-d", datadir)
+            if ver.returncode != 0:
+                violation("%s: raas verify of the recovered store: exit %d, %r"
+                          % (what, ver.returncode, ver.stderr[-300:]))
             print("round %2d: killed after %4.0f ms; tail: %4d unindexed records, %5d torn "
                   "bytes; stored %6d of %d" % (r, delay * 1000, unindexed, torn, chk.stored,
                                                nunique), flush=True)
@@ -518,6 +523,9 @@ def main():
         violation("final ingest: %d of %d events stored" % (chk.stored, nunique))
     rep = report_of(raas(*ingest(datadir, path, now)[1:]), "final re-ingest")
     expect_report(rep, "final re-ingest", 0, nlines)
+    ver = raas("verify", "-d", datadir)
+    if ver.returncode != 0 or not ver.stdout.endswith("verified: %s\n" % datadir):
+        violation("final store: raas verify: exit %d, %r" % (ver.returncode, ver.stderr[-300:]))
     # A fresh reader of the whole log, from scratch, agrees.
     full = Checker(datadir, unique, nlines)
     full.check(now)

@@ -58,6 +58,38 @@ def main():
         p = run(raas, "-d", os.path.join(b, "data"), "evidence", "bundle", "shop-02-leads",
                 "2026-01", "-o", out + ".b")
         check("bundle of the other directory", p.returncode == 0, p.stderr)
+        # The whole store verifies; one flipped byte in the log, or a stored checkpoint
+        # whose root was changed, does not.
+        data = os.path.join(a, "data")
+        p = run(raas, "verify", "-d", data)
+        check("verify --data: exit 0", p.returncode == 0 and p.stdout.endswith(f"verified: {data}\n"),
+              p.stdout + p.stderr)
+        check("verify --data: reports 128 stored invoices",
+              "ok: 128 stored invoices replay byte for byte" in p.stdout, p.stdout)
+        flipped = os.path.join(tmp, "flipped")
+        shutil.copytree(data, flipped)
+        seg = os.path.join(flipped, "tenants", "t-default", "log")
+        seg = os.path.join(seg, sorted(os.listdir(seg))[0])
+        blob = bytearray(open(seg, "rb").read())
+        blob[len(blob) // 2] ^= 0x01
+        open(seg, "wb").write(bytes(blob))
+        p = run(raas, "verify", "-d", flipped)
+        check("a flipped log byte: exit 4", p.returncode == 4, p.stdout + p.stderr)
+        check("... named as log damage", "log: damaged log record at position" in p.stderr, p.stderr)
+        shutil.rmtree(flipped)
+        shutil.copytree(data, flipped)
+        cps = os.path.join(flipped, "tenants", "t-default", "checkpoints", "shop-05")
+        lines = open(cps).read().splitlines(True)
+        cp = json.loads(lines[1])
+        body = cp["note"].split("\n")
+        body[2] = ("A" if body[2][0] != "A" else "B") + body[2][1:]
+        cp["note"] = "\n".join(body)
+        lines[1] = json.dumps(cp, ensure_ascii=False) + "\n"
+        open(cps, "w").write("".join(lines))
+        p = run(raas, "verify", "-d", flipped)
+        check("a changed checkpoint: exit 4", p.returncode == 4, p.stdout + p.stderr)
+        check("... named", "customer shop-05: checkpoint 2:" in p.stderr, p.stderr)
+        shutil.rmtree(flipped)
         # A machine that never saw the data directory: only the bundle and the key.
         shutil.rmtree(a)
         shutil.rmtree(b)

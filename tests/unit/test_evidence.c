@@ -10,6 +10,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,7 +107,11 @@ static void hash_of_hex(const char *hex, struct raas_hash *h)
 	assert_int_equal(raas_hex_decode(hex, strlen(hex), h->b, RAAS_HASH_BYTES), RAAS_OK);
 }
 
-#define assert_hash_equal(a, b) assert_memory_equal((a)->b, (b)->b, RAAS_HASH_BYTES)
+#define STRINGIFY2(x) #x
+#define STRINGIFY(x) STRINGIFY2(x)
+#define NAME_MAX_TEXT STRINGIFY(RAAS_NOTE_NAME_MAX)
+
+#define assert_hash_equal(x, y) assert_memory_equal((x)->b, (y)->b, RAAS_HASH_BYTES)
 
 /* A small deterministic generator, so that "random" cases are reproducible. */
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
@@ -143,9 +148,9 @@ static void vector_leaves(struct raas_hash leaves[8])
 	}
 }
 
-#define SKIP_WITHOUT_VECTORS() \
-	do {                   \
-		if (!vectors)  \
+#define SKIP_WITHOUT_VECTORS()  \
+	do {                    \
+		if (!vectors)   \
 			skip(); \
 	} while (0)
 
@@ -172,7 +177,7 @@ static void sha256_known_answers(void **state)
 	assert_hash_equal(&h, &want);
 	/* the two-part form is the hash of the concatenation, for every split */
 	for (size_t k = 0; k <= 3; k++) {
-		raas_sha256_2("abc", k, "abc" + k, 3 - k, &h2);
+		raas_sha256_2("abc", k, &"abc"[k], 3 - k, &h2);
 		hash_of_hex("ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
 		            &want);
 		assert_hash_equal(&h2, &want);
@@ -261,21 +266,21 @@ static void base64_encode_rfc4648(void **state)
 static void base64_decode_is_strict(void **state)
 {
 	static const char *const bad[] = {
-	        "Zg",        /* no padding */
-	        "Zg=",       /* short padding */
-	        "Zg===",     /* too much */
-	        "Z===",      /* one digit cannot make a byte */
-	        "====",      /* padding only */
-	        "Zm9v=",     /* not a multiple of 4 */
-	        "Zh==",      /* non-zero trailing bits (h = 100001) */
-	        "Zm9=",      /* non-zero trailing bits (9 = 111101) */
-	        "Zg==Zg==",  /* padding before the end */
-	        "Zm=v",      /* '=' inside a group */
-	        "Zm 9v",     /* whitespace */
-	        "Zm9v\n",    /* newline */
-	        "Zm9-",      /* base64url digit */
-	        "Zm9_",      /* base64url digit */
-	        "Zm9\x80",   /* non-ASCII */
+	        "Zg",       /* no padding */
+	        "Zg=",      /* short padding */
+	        "Zg===",    /* too much */
+	        "Z===",     /* one digit cannot make a byte */
+	        "====",     /* padding only */
+	        "Zm9v=",    /* not a multiple of 4 */
+	        "Zh==",     /* non-zero trailing bits (h = 100001) */
+	        "Zm9=",     /* non-zero trailing bits (9 = 111101) */
+	        "Zg==Zg==", /* padding before the end */
+	        "Zm=v",     /* '=' inside a group */
+	        "Zm 9v",    /* whitespace */
+	        "Zm9v\n",   /* newline */
+	        "Zm9-",     /* base64url digit */
+	        "Zm9_",     /* base64url digit */
+	        "Zm9\x80",  /* non-ASCII */
 	};
 	unsigned char out[16];
 	size_t n;
@@ -447,6 +452,59 @@ static void rfc6962_roots(void **state)
 	}
 }
 
+/* RFC 6962's k for n >= 2, computed the slow way. */
+static uint64_t largest_power_below(uint64_t n)
+{
+	uint64_t k = 1;
+
+	while (k * 2 < n)
+		k *= 2;
+	return k;
+}
+
+/* The shape of the audit path of leaf index in a tree of size leaves, from RFC 6962's PATH
+ * recursion: a 1 bit, then one bit per level from the root down, set when the path goes
+ * right. Two sizes with the same shape give proofs with the same steps. */
+static uint64_t path_shape(uint64_t index, uint64_t size)
+{
+	uint64_t shape = 1;
+
+	while (size > 1) {
+		uint64_t k = largest_power_below(size);
+		shape <<= 1;
+		if (index >= k) {
+			shape |= 1;
+			index -= k;
+			size -= k;
+		} else {
+			size = k;
+		}
+	}
+	return shape;
+}
+
+/* The same for a consistency proof from RFC 6962's SUBPROOF recursion, with a last bit for
+ * whether the proof starts with the hash of the subtree the recursion ends at. */
+static uint64_t consistency_shape(uint64_t m, uint64_t n)
+{
+	uint64_t shape = 1;
+	bool whole = true;
+
+	while (m != n) {
+		uint64_t k = largest_power_below(n);
+		shape <<= 1;
+		if (m > k) {
+			shape |= 1;
+			m -= k;
+			n -= k;
+			whole = false;
+		} else {
+			n = k;
+		}
+	}
+	return shape << 1 | whole;
+}
+
 /* The vector root of a tree of size (1..8). */
 static void vector_root(uint64_t size, struct raas_hash *out)
 {
@@ -460,7 +518,7 @@ static void rfc6962_inclusion(void **state)
 {
 	const struct raas_json *list;
 	struct raas_hash leaves[8];
-	size_t checked = 0;
+	size_t checked = 0, wrong_sizes = 0;
 
 	(void)state;
 	SKIP_WITHOUT_VECTORS();
@@ -506,16 +564,23 @@ static void rfc6962_inclusion(void **state)
 			if (j != index)
 				assert_false(raas_merkle_verify_inclusion(&leaf, j, size, want, len,
 				                                          &root));
-		for (uint64_t s = 0; s <= 17; s++)
-			if (s != size)
-				assert_false(raas_merkle_verify_inclusion(&leaf, index, s, want,
-				                                          len, &root));
-		assert_false(raas_merkle_verify_inclusion(&leaf, index, UINT64_MAX, want, len,
-		                                          &root));
+		/* a proof lists hashes, not sizes: another size is rejected exactly when its
+		 * path has another shape (the signed size is what pins the size down) */
+		for (uint64_t s = 0; s <= 40; s++) {
+			bool same = s > index && path_shape(index, s) == path_shape(index, size);
+			if (s == size)
+				continue;
+			assert_int_equal(
+			        raas_merkle_verify_inclusion(&leaf, index, s, want, len, &root),
+			        same);
+			wrong_sizes += !same;
+		}
+		assert_false(
+		        raas_merkle_verify_inclusion(&leaf, index, UINT64_MAX, want, len, &root));
 		/* a shorter or a longer proof */
 		if (len > 0)
-			assert_false(raas_merkle_verify_inclusion(&leaf, index, size, want,
-			                                          len - 1, &root));
+			assert_false(raas_merkle_verify_inclusion(&leaf, index, size, want, len - 1,
+			                                          &root));
 		want[len] = root;
 		assert_false(
 		        raas_merkle_verify_inclusion(&leaf, index, size, want, len + 1, &root));
@@ -524,13 +589,15 @@ static void rfc6962_inclusion(void **state)
 		checked++;
 	}
 	assert_int_equal(checked, 36);
+	assert_int_equal(wrong_sizes,
+	                 1384); /* of 36 * 40 other sizes, the rest have equal shapes */
 }
 
 static void rfc6962_consistency(void **state)
 {
 	const struct raas_json *list;
 	struct raas_hash leaves[8], proof[RAAS_MERKLE_MAX_PROOF];
-	size_t len;
+	size_t len, wrong_sizes = 0;
 
 	(void)state;
 	SKIP_WITHOUT_VECTORS();
@@ -555,7 +622,8 @@ static void rfc6962_consistency(void **state)
 		for (size_t i = 0; i < len; i++)
 			for (size_t b = 0; b < RAAS_HASH_BYTES; b++) {
 				want[i].b[b] ^= 0x01;
-				assert_false(raas_merkle_verify_consistency(m, n, &rm, &rn, want, len));
+				assert_false(
+				        raas_merkle_verify_consistency(m, n, &rm, &rn, want, len));
 				want[i].b[b] ^= 0x01;
 			}
 		for (size_t b = 0; b < RAAS_HASH_BYTES; b++) {
@@ -568,13 +636,24 @@ static void rfc6962_consistency(void **state)
 		}
 		/* the roots swapped, other sizes, a shorter, longer or empty proof */
 		assert_false(raas_merkle_verify_consistency(m, n, &rn, &rm, want, len));
-		for (uint64_t s = 0; s <= 17; s++) {
-			if (s != m)
-				assert_false(
-				        raas_merkle_verify_consistency(s, n, &rm, &rn, want, len));
-			if (s != n)
-				assert_false(
-				        raas_merkle_verify_consistency(m, s, &rm, &rn, want, len));
+		/* other sizes: rejected exactly when the proof would have another shape */
+		for (uint64_t s = 0; s <= 40; s++) {
+			if (s != m) {
+				bool same = s > 0 && s < n &&
+				            consistency_shape(s, n) == consistency_shape(m, n);
+				assert_int_equal(
+				        raas_merkle_verify_consistency(s, n, &rm, &rn, want, len),
+				        same);
+				wrong_sizes += !same;
+			}
+			if (s != n) {
+				bool same =
+				        s > m && consistency_shape(m, s) == consistency_shape(m, n);
+				assert_int_equal(
+				        raas_merkle_verify_consistency(m, s, &rm, &rn, want, len),
+				        same);
+				wrong_sizes += !same;
+			}
 		}
 		assert_false(raas_merkle_verify_consistency(m, UINT64_MAX, &rm, &rn, want, len));
 		assert_false(raas_merkle_verify_consistency(m, n, &rm, &rn, want, len - 1));
@@ -583,6 +662,8 @@ static void rfc6962_consistency(void **state)
 		assert_false(raas_merkle_verify_consistency(m, n, &rm, &rn, want, len + 1));
 		assert_true(raas_merkle_verify_consistency(m, n, &rm, &rn, want, len));
 	}
+	assert_int_equal(wrong_sizes,
+	                 2184); /* of 28 * 80 other sizes, the rest have equal shapes */
 	/* m == n: the empty proof and equal roots */
 	for (uint64_t m = 1; m <= 8; m++) {
 		struct raas_hash r, other;
@@ -682,7 +763,7 @@ static void frontier_equals_root(void **state)
 	}
 	/* the frontier holds exactly the perfect subtrees of the size's bits */
 	for (unsigned i = 0; i < 9; i++) {
-		uint64_t start = 300 >> (i + 1) << (i + 1), width = (uint64_t)1 << i;
+		uint64_t start = (uint64_t)300 >> (i + 1) << (i + 1), width = (uint64_t)1 << i;
 		if (!(300 >> i & 1))
 			continue;
 		raas_merkle_root(leaves + start, width, &a);
@@ -712,8 +793,8 @@ static void every_proof_up_to_64(void **state)
 			assert_true(len <= depth);
 			assert_true(raas_merkle_verify_inclusion(&leaves[i], i, n, proof, len,
 			                                         &roots[n]));
-			assert_false(raas_merkle_verify_inclusion(&leaves[(i + 1) % 64], i, n, proof,
-			                                          len, &roots[n]));
+			assert_false(raas_merkle_verify_inclusion(&leaves[(i + 1) % 64], i, n,
+			                                          proof, len, &roots[n]));
 			if (n > 1)
 				assert_false(raas_merkle_verify_inclusion(&leaves[i], i, n, proof,
 				                                          len, &roots[n - 1]));
@@ -725,10 +806,10 @@ static void every_proof_up_to_64(void **state)
 			assert_true(raas_merkle_verify_consistency(m, n, &roots[m], &roots[n],
 			                                           proof, len));
 			if (m < n) {
+				assert_false(raas_merkle_verify_consistency(m, n, &roots[m - 1],
+				                                            &roots[n], proof, len));
 				assert_false(raas_merkle_verify_consistency(
-				        m, n, &roots[m - 1], &roots[n], proof, len));
-				assert_false(raas_merkle_verify_consistency(m, n, &roots[m],
-				                                            &roots[n - 1], proof, len));
+				        m, n, &roots[m], &roots[n - 1], proof, len));
 			}
 		}
 	}
@@ -736,7 +817,8 @@ static void every_proof_up_to_64(void **state)
 
 /* ---- notes: verifier keys ---- */
 
-static const char *const vkey_example = "raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";
+static const char *const vkey_example =
+        "raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea";
 
 static void seed_of(uint32_t c, unsigned char seed[32])
 {
@@ -766,7 +848,8 @@ static void c2sp_verifier_key(void **state)
 	raas_buf_init(&b, 1 << 10);
 	assert_int_equal(raas_buf_puts(&b, "key: "), RAAS_OK);
 	assert_int_equal(raas_note_verifier_key(&b, "raas/example", pub), RAAS_OK);
-	assert_string_equal(b.data, "key: raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea");
+	assert_string_equal(
+	        b.data, "key: raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea");
 	assert_string_equal(b.data + 5, get(v, "verifier_key")->u.str);
 
 	assert_int_equal(raas_note_parse_verifier_key(b.data + 5, b.len - 5, name, got_pub, &err),
@@ -780,7 +863,11 @@ static void c2sp_verifier_key(void **state)
 	assert_int_equal(raas_note_verifier_key(&b, "a+b", pub), RAAS_E_INPUT);
 	assert_int_equal(raas_note_verifier_key(&b, "a b", pub), RAAS_E_INPUT);
 	assert_int_equal(raas_note_verifier_key(&b, "a\nb", pub), RAAS_E_INPUT);
-	assert_int_equal(raas_note_verifier_key(&b, "a\xc2\xa0" "b", pub), RAAS_E_INPUT);
+	assert_int_equal(raas_note_verifier_key(&b,
+	                                        "a\xc2\xa0"
+	                                        "b",
+	                                        pub),
+	                 RAAS_E_INPUT);
 	assert_int_equal(b.len, 0);
 	/* a buffer too small keeps what it had */
 	raas_buf_free(&b);
@@ -800,6 +887,8 @@ static void vkey_rejected(const char *vkey, size_t len, const char *message)
 
 	raas_err_clear(&err);
 	name[0] = 'x';
+	if (len == SIZE_MAX)
+		len = strlen(vkey);
 	assert_int_equal(raas_note_parse_verifier_key(vkey, len, name, pub, &err), RAAS_E_INPUT);
 	assert_int_equal(err.code, RAAS_E_INPUT);
 	assert_string_equal(err.path, "verifier key");
@@ -809,7 +898,7 @@ static void vkey_rejected(const char *vkey, size_t len, const char *message)
 
 static void verifier_key_parsing(void **state)
 {
-	char name[RAAS_NOTE_NAME_MAX + 1], long_key[400];
+	char name[RAAS_NOTE_NAME_MAX + 1], long_key[RAAS_NOTE_NAME_MAX + 100];
 	unsigned char pub[32], seed[32], pub2[32], key[33], id[4];
 	struct raas_err err;
 	struct raas_buf b;
@@ -817,66 +906,78 @@ static void verifier_key_parsing(void **state)
 
 	(void)state;
 	/* either case of hex digits */
-	assert_int_equal(raas_note_parse_verifier_key(
-	                         "raas/example+ACF695F6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
-	                         strlen(k), name, pub, &err),
-	                 RAAS_OK);
+	assert_int_equal(
+	        raas_note_parse_verifier_key(
+	                "raas/example+ACF695F6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	                strlen(k), name, pub, &err),
+	        RAAS_OK);
 	assert_string_equal(name, "raas/example");
-	vkey_rejected("raas/example", 12, "expected <key name>+<key id>+<public key>: there is no '+'");
+	vkey_rejected("raas/example", 12,
+	              "expected <key name>+<key id>+<public key>: there is no '+'");
 	vkey_rejected(k + 12, strlen(k) - 12, "the key name is empty");
 	vkey_rejected("raas/example+acf695f6", 21,
 	              "expected <key name>+<key id>+<public key>: the second '+' is missing");
-	vkey_rejected("raas/example+acf695f+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k) - 1,
-	              "the key id (after the first '+') must be 8 hex digits");
-	vkey_rejected("raas/example+acf695fg+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key id (after the first '+') must be 8 hex digits");
-	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1E=", strlen(k),
-	              "the public key (after the second '+') is not valid base64");
+	vkey_rejected("raas/example+acf695f+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k) - 1, "the key id (after the first '+') must be 8 hex digits");
+	vkey_rejected("raas/example+acf695fg+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key id (after the first '+') must be 8 hex digits");
+	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1E*",
+	              SIZE_MAX, "the public key (after the second '+') is not valid base64");
+	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1E=",
+	              SIZE_MAX, "an Ed25519 public key is 32 bytes, this one has 31");
 	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea\n",
 	              strlen(k) + 1, "the public key (after the second '+') is not valid base64");
 	vkey_rejected("raas/example+acf695f6+", 22, "the key type is missing, not 0x01 (Ed25519)");
-	vkey_rejected("raas/example+acf695f6+AtdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key type is 0x02 (ECDSA), not 0x01 (Ed25519)");
-	vkey_rejected("raas/example+acf695f6+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key type is not supported, not 0x01 (Ed25519)");
-	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1E", strlen(k) - 1,
-	              "the public key (after the second '+') is not valid base64");
-	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B", strlen(k) - 4,
+	vkey_rejected("raas/example+acf695f6+AtdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key type is 0x02 (ECDSA), not 0x01 (Ed25519)");
+	vkey_rejected("raas/example+acf695f6+BNdamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key type is not supported, not 0x01 (Ed25519)");
+	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1E",
+	              strlen(k) - 1, "the public key (after the second '+') is not valid base64");
+	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3", SIZE_MAX,
 	              "an Ed25519 public key is 32 bytes, this one has 29");
 	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1EaAAAA",
 	              strlen(k) + 4, "an Ed25519 public key is 32 bytes, this one has 35");
-	vkey_rejected("raas/exampl+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k) - 1,
-	              "the key id acf695f6 does not match the name and key (which give 2c9b5dfd)");
-	vkey_rejected("raas/example+acf695f7+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
+	vkey_rejected("raas/exampl+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k) - 1,
+	              "the key id acf695f6 does not match the name and key (which give 49ed5726)");
+	vkey_rejected("raas/example+acf695f7+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k),
 	              "the key id acf695f7 does not match the name and key (which give acf695f6)");
-	vkey_rejected("raas example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key name contains a space");
-	vkey_rejected("raas\texample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key name contains a control character");
-	vkey_rejected("raas\nexample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key name contains a newline");
-	vkey_rejected("raas\xe2\x80\x83xample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key name contains a space"); /* U+2003 EM SPACE */
-	vkey_rejected("raas\xc3xample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k),
-	              "the key name is not valid UTF-8");
-	vkey_rejected("raas/example\0+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea", strlen(k) + 1,
-	              "the key name contains a control character");
-	vkey_rejected("raas/example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1EaAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-	              strlen(k) + 128,
-	              "the public key (after the second '+') is too long for an Ed25519 key");
+	vkey_rejected("raas example+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key name contains a space");
+	vkey_rejected("raas\texample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key name contains a control character");
+	vkey_rejected("raas\nexample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key name contains a newline");
+	vkey_rejected(
+	        "raas\xe2\x80\x83xample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	        strlen(k), "the key name contains a space"); /* U+2003 EM SPACE */
+	vkey_rejected("raas\xc3xample+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k), "the key name is not valid UTF-8");
+	vkey_rejected("raas/example\0+acf695f6+AddamAGCsQq31Uv+08lkBzoO4XLz2qYjJa8CGmj3B1Ea",
+	              strlen(k) + 1, "the key name contains a control character");
+	vkey_rejected(
+	        "raas/"
+	        "example+acf695f6+AddamAGCsQq31Uv+"
+	        "08lkBzoO4XLz2qYjJa8CGmj3B1EaAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+	        "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	        strlen(k) + 128,
+	        "the public key (after the second '+') is too long for an Ed25519 key");
 
-	/* names of 256 bytes are fine, 257 are not */
+	/* names of RAAS_NOTE_NAME_MAX bytes are fine, one more is not */
 	memset(seed, 7, sizeof seed);
 	assert_int_equal(raas_ed25519_public(seed, pub2, &err), RAAS_OK);
-	for (size_t n = 255; n <= 257; n++) {
-		char nm[300];
+	for (size_t n = RAAS_NOTE_NAME_MAX - 1; n <= RAAS_NOTE_NAME_MAX + 1; n++) {
+		char nm[RAAS_NOTE_NAME_MAX + 2];
 		memset(nm, 'n', n);
 		nm[n] = '\0';
 		raas_buf_init(&b, 1 << 12);
 		if (n <= RAAS_NOTE_NAME_MAX) {
 			assert_int_equal(raas_note_verifier_key(&b, nm, pub2), RAAS_OK);
-			assert_int_equal(raas_note_parse_verifier_key(b.data, b.len, name, pub, &err),
-			                 RAAS_OK);
+			assert_int_equal(
+			        raas_note_parse_verifier_key(b.data, b.len, name, pub, &err),
+			        RAAS_OK);
 			assert_string_equal(name, nm);
 			assert_memory_equal(pub, pub2, 32);
 		} else {
@@ -885,13 +986,14 @@ static void verifier_key_parsing(void **state)
 			raas_note_key_id(nm, pub2, id);
 			key[0] = 0x01;
 			memcpy(key + 1, pub2, 32);
-			memcpy(long_key, nm, n);
-			long_key[n] = '+';
-			raas_hex_encode(id, 4, long_key + n + 1);
-			long_key[n + 9] = '+';
-			raas_base64_encode(key, 33, long_key + n + 10);
+			{
+				char hex[9], key64[45];
+				raas_hex_encode(id, 4, hex);
+				raas_base64_encode(key, 33, key64);
+				snprintf(long_key, sizeof long_key, "%s+%s+%s", nm, hex, key64);
+			}
 			vkey_rejected(long_key, strlen(long_key),
-			              "the key name is longer than 256 bytes");
+			              "the key name is longer than " NAME_MAX_TEXT " bytes");
 		}
 		raas_buf_free(&b);
 	}
@@ -902,7 +1004,8 @@ static void verifier_key_parsing(void **state)
 static const char *const note_example =
         "raas/example/acme\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\n"
         "\xe2\x80\x94 raas/example "
-        "rPaV9m13SsvQANOSBSsx6q8NrC4dL602JVpwxvP7UhVTn5UK9ZeSaaleDrwZhc3opziWs+qVaCDQFL3RtUIuQSJYQws=\n";
+        "rPaV9m13SsvQANOSBSsx6q8NrC4dL602JVpwxvP7UhVTn5UK9ZeSaaleDrwZhc3opziWs+"
+        "qVaCDQFL3RtUIuQSJYQws=\n";
 
 static unsigned char example_seed[32];
 static struct raas_hash example_root;
@@ -923,25 +1026,30 @@ static void load_example(void)
 
 /* Verifies note (len bytes) against vkey, expecting rc; for failures the error's message, line
  * and column too. */
-static void verify_expect(const char *note, size_t len, const char *vkey, raas_rc rc,
-                          const char *message, uint32_t line, uint32_t column)
+static void verify_expect_at(const char *file, int at, const char *note, size_t len,
+                             const char *vkey, raas_rc rc, const char *message, uint32_t line,
+                             uint32_t column)
 {
 	struct raas_checkpoint cp;
 	struct raas_err err;
+	raas_rc got;
 
 	raas_err_clear(&err);
 	memset(&cp, 0x55, sizeof cp);
-	assert_int_equal(raas_checkpoint_verify(note, len, vkey, strlen(vkey), &cp, &err), rc);
+	got = raas_checkpoint_verify(note, len, vkey, strlen(vkey), &cp, &err);
+	_assert_int_equal((uintmax_t)got, (uintmax_t)rc, file, at);
 	if (rc == RAAS_OK)
 		return;
-	assert_int_equal(err.code, rc);
-	assert_string_equal(err.message, message);
-	assert_int_equal(err.line, line);
-	assert_int_equal(err.column, column);
+	_assert_int_equal((uintmax_t)err.code, (uintmax_t)rc, file, at);
+	_assert_string_equal(err.message, message, file, at);
+	_assert_int_equal(err.line, line, file, at);
+	_assert_int_equal(err.column, column, file, at);
 	/* nothing of a rejected note is handed out */
 	assert_string_equal(cp.origin, "");
 	assert_int_equal(cp.size, 0);
 }
+
+#define verify_expect(...) verify_expect_at(__FILE__, __LINE__, __VA_ARGS__)
 
 /* A note over body signed by the example key, plus extra after the signature line. */
 static size_t sign_body(const char *body, const char *extra_before, const char *extra_after,
@@ -1011,11 +1119,11 @@ static void checkpoint_rejections(void **state)
 	assert_int_equal(raas_note_verifier_key(&b, "raas/example", pub2), RAAS_OK);
 	snprintf(other_vkey, sizeof other_vkey, "%s", b.data);
 	verify_expect(note_example, n, other_vkey, RAAS_E_VERIFY,
-	              "no signature by raas/example+d1e1e2d6", 0, 0);
+	              "no signature by raas/example+5c6a9af2", 0, 0);
 	raas_buf_reset(&b);
 	assert_int_equal(raas_ed25519_public(example_seed, pub, &err), RAAS_OK);
 	assert_int_equal(raas_note_verifier_key(&b, "raas/other", pub), RAAS_OK);
-	verify_expect(note_example, n, b.data, RAAS_E_VERIFY, "no signature by raas/other+4c8d4bbd",
+	verify_expect(note_example, n, b.data, RAAS_E_VERIFY, "no signature by raas/other+59af70be",
 	              0, 0);
 	raas_buf_free(&b);
 
@@ -1065,7 +1173,7 @@ static void checkpoint_rejections(void **state)
 
 	/* bad base64: a digit that is not one, padding inside, a space */
 	memcpy(note, note_example, n + 1);
-	note[30 + 4 + 32] = '*';
+	note[93] = '*';
 	verify_expect(note, n, vkey_example, RAAS_E_INPUT, "the signature is not valid base64", 5,
 	              18);
 	memcpy(note, note_example, n + 1);
@@ -1082,8 +1190,8 @@ static void checkpoint_rejections(void **state)
 	              18);
 
 	/* the blank line missing, or a second one at the end */
-	memcpy(note, note_example, 64);
-	memcpy(note + 64, note_example + 65, n - 64);
+	memcpy(note, note_example, 65);
+	memcpy(note + 65, note_example + 66, n - 65);
 	verify_expect(note, n - 1, vkey_example, RAAS_E_INPUT,
 	              "no empty line before the signature lines", 0, 0);
 	memcpy(note, note_example, n + 1);
@@ -1094,31 +1202,31 @@ static void checkpoint_rejections(void **state)
 	verify_expect(note_example, n - 1, vkey_example, RAAS_E_INPUT,
 	              "the last signature line does not end in a newline", 0, 0);
 	/* the body only, and nothing */
-	verify_expect(note_example, 64, vkey_example, RAAS_E_INPUT,
+	verify_expect(note_example, 65, vkey_example, RAAS_E_INPUT,
 	              "no empty line before the signature lines", 0, 0);
-	verify_expect("", 0, vkey_example, RAAS_E_INPUT,
-	              "no empty line before the signature lines", 0, 0);
+	verify_expect("", 0, vkey_example, RAAS_E_INPUT, "no empty line before the signature lines",
+	              0, 0);
 	verify_expect("\n\n", 2, vkey_example, RAAS_E_INPUT,
-	              "no signature lines after the empty line", 2, 1);
+	              "no signature lines after the empty line", 3, 1);
 
 	/* signature lines that are not: a hyphen for the dash, two spaces, no space, a name
 	 * that no key may have */
-	snprintf(note, sizeof note, "%.65s- raas/example x\n", note_example);
+	snprintf(note, sizeof note, "%.66s- raas/example x\n", note_example);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT,
 	              "a signature line must start with U+2014 EM DASH and a space", 5, 1);
-	snprintf(note, sizeof note, "%.65s\xe2\x80\x94raas/example x\n", note_example);
+	snprintf(note, sizeof note, "%.66s\xe2\x80\x94raas/example x\n", note_example);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT,
 	              "a signature line must start with U+2014 EM DASH and a space", 5, 1);
-	snprintf(note, sizeof note, "%.68s  %s", note_example, note_example + 69);
+	snprintf(note, sizeof note, "%.70s %s", note_example, note_example + 70);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT, "the key name is empty", 5,
 	              5);
-	snprintf(note, sizeof note, "%.68s%s", note_example, note_example + 69);
+	snprintf(note, sizeof note, "%.82s%s", note_example, note_example + 83);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT,
-	              "expected a key name, a space and a signature", 5, 108);
-	snprintf(note, sizeof note, "%.68sraas/exa+mple %s", note_example, note_example + 82);
+	              "expected a key name, a space and a signature", 5, 109);
+	snprintf(note, sizeof note, "%.70sraas/exa+mple %s", note_example, note_example + 83);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT, "the key name contains '+'",
 	              5, 5);
-	snprintf(note, sizeof note, "%.81s %s", note_example, note_example + 81);
+	snprintf(note, sizeof note, "%.82s %s", note_example, note_example + 82);
 	verify_expect(note, strlen(note), vkey_example, RAAS_E_INPUT,
 	              "the signature is not valid base64", 5, 18);
 
@@ -1136,7 +1244,7 @@ static void checkpoint_rejections(void **state)
 	verify_expect(note, n, vkey_example, RAAS_E_INPUT, "a control character is not allowed", 1,
 	              1);
 	memcpy(note, note_example, n + 1);
-	note[67] = '\x80'; /* the em dash's last byte */
+	note[67] = 'A'; /* inside the em dash */
 	verify_expect(note, n, vkey_example, RAAS_E_INPUT, "invalid UTF-8", 5, 1);
 	memcpy(note, note_example, n + 1);
 	memcpy(note + 2, "\xc0\xa1", 2); /* overlong '!' */
@@ -1148,9 +1256,9 @@ static void checkpoint_rejections(void **state)
 	/* a malformed verifier key is the key's problem */
 	{
 		struct raas_checkpoint cp;
-		assert_int_equal(raas_checkpoint_verify(note_example, n, "raas/example", 12, &cp,
-		                                        &err),
-		                 RAAS_E_INPUT);
+		assert_int_equal(
+		        raas_checkpoint_verify(note_example, n, "raas/example", 12, &cp, &err),
+		        RAAS_E_INPUT);
 		assert_string_equal(err.path, "verifier key");
 	}
 	/* the right one still verifies */
@@ -1159,14 +1267,15 @@ static void checkpoint_rejections(void **state)
 
 static void checkpoint_other_signatures(void **state)
 {
-	char note[4096];
-	unsigned char seed2[32], pub[32];
+	static char note[16384];
+	unsigned char seed2[32], pub[32], blob[68];
+	char bad64[93];
 	char other[512];
 	struct raas_checkpoint cp;
 	struct raas_err err;
 	struct raas_buf b;
 	size_t n = strlen(note_example), len;
-	const char *sigline = note_example + 65;
+	const char *sigline = note_example + 66;
 
 	(void)state;
 	SKIP_WITHOUT_VECTORS();
@@ -1178,10 +1287,10 @@ static void checkpoint_other_signatures(void **state)
 	assert_int_equal(raas_checkpoint_write(&b, "raas/example/acme", 8, &example_root,
 	                                       "witness.example/w1", seed2, &err),
 	                 RAAS_OK);
-	snprintf(other, sizeof other, "%s", b.data + 65);
+	snprintf(other, sizeof other, "%s", b.data + 66);
 	len = (size_t)snprintf(note, sizeof note, "%s%s", note_example, other);
 	verify_expect(note, len, vkey_example, RAAS_OK, NULL, 0, 0);
-	len = (size_t)snprintf(note, sizeof note, "%.65s%s%s", note_example, other, sigline);
+	len = (size_t)snprintf(note, sizeof note, "%.66s%s%s", note_example, other, sigline);
 	verify_expect(note, len, vkey_example, RAAS_OK, NULL, 0, 0);
 	/* and that note verifies for the witness's key as well */
 	assert_int_equal(raas_ed25519_public(seed2, pub, &err), RAAS_OK);
@@ -1193,7 +1302,7 @@ static void checkpoint_other_signatures(void **state)
 	/* a line with our name but another key id, or our key id under another name, is
 	 * another key's: ignored, even when its signature is garbage */
 	len = (size_t)snprintf(note, sizeof note,
-	                       "%.65s\xe2\x80\x94 raas/example AAAAAAAAAAA=\n"
+	                       "%.66s\xe2\x80\x94 raas/example AAAAAAAAAAA=\n"
 	                       "\xe2\x80\x94 raas/examplf rPaV9gAAAAA=\n%s",
 	                       note_example, sigline);
 	verify_expect(note, len, vkey_example, RAAS_OK, NULL, 0, 0);
@@ -1212,17 +1321,18 @@ static void checkpoint_other_signatures(void **state)
 	len = (size_t)snprintf(note, sizeof note, "%s%s", note_example, sigline);
 	verify_expect(note, len, vkey_example, RAAS_OK, NULL, 0, 0);
 	/* but a bad signature of our key rejects the note even when a good one follows */
-	len = (size_t)snprintf(note, sizeof note,
-	                       "%.65s\xe2\x80\x94 raas/example "
-	                       "rPaV9gAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n%s",
-	                       note_example, sigline);
+	memset(blob, 0, sizeof blob);
+	memcpy(blob, "\xac\xf6\x95\xf6", 4);
+	raas_base64_encode(blob, sizeof blob, bad64);
+	len = (size_t)snprintf(note, sizeof note, "%.66s\xe2\x80\x94 raas/example %s\n%s",
+	                       note_example, bad64, sigline);
 	verify_expect(note, len, vkey_example, RAAS_E_VERIFY,
 	              "the signature by raas/example+acf695f6 does not verify", 5, 1);
 	/* a malformed line anywhere rejects the note, even after our good signature */
 	len = (size_t)snprintf(note, sizeof note, "%s\xe2\x80\x94 x.example not*base64\n",
 	                       note_example);
-	verify_expect(note, len, vkey_example, RAAS_E_INPUT, "the signature is not valid base64",
-	              6, 16);
+	verify_expect(note, len, vkey_example, RAAS_E_INPUT, "the signature is not valid base64", 6,
+	              15);
 	/* at most 100 signature lines */
 	{
 		size_t pos = (size_t)snprintf(note, sizeof note, "%s", note_example);
@@ -1231,17 +1341,18 @@ static void checkpoint_other_signatures(void **state)
 			                        "\xe2\x80\x94 o AAAAAAA=\n");
 		verify_expect(note, pos, vkey_example, RAAS_OK, NULL, 0, 0);
 		pos += (size_t)snprintf(note + pos, sizeof note - pos, "\xe2\x80\x94 o AAAAAAA=\n");
-		verify_expect(note, pos, vkey_example, RAAS_E_INPUT, "more than 100 signature lines",
-		              105, 1);
+		verify_expect(note, pos, vkey_example, RAAS_E_INPUT,
+		              "more than 100 signature lines", 105, 1);
 	}
-	memset(&cp, 0, sizeof cp);
-	(void)cp;
-	(void)n;
+	/* the note itself is untouched by all this */
+	assert_int_equal(raas_checkpoint_verify(note_example, n, vkey_example, strlen(vkey_example),
+	                                        &cp, &err),
+	                 RAAS_OK);
 }
 
 static void checkpoint_bodies(void **state)
 {
-	char note[2048], body[512];
+	char note[4096], body[RAAS_NOTE_NAME_MAX + 100];
 	struct raas_checkpoint cp;
 	struct raas_err err;
 	size_t len;
@@ -1254,15 +1365,16 @@ static void checkpoint_bodies(void **state)
 	len = sign_body("raas/example/acme\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n"
 	                "ext one\n\xe2\x80\x94 ext two\n",
 	                "", "", note, sizeof note);
-	assert_int_equal(raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp,
-	                                        &err),
-	                 RAAS_OK);
+	assert_int_equal(
+	        raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp, &err),
+	        RAAS_OK);
 	assert_string_equal(cp.origin, "raas/example/acme");
 	assert_int_equal(cp.size, 8);
 	assert_hash_equal(&cp.root, &example_root);
 	/* the note text may hold an empty line (the last one splits), a checkpoint may not */
-	len = sign_body("raas/example/acme\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\next\n",
-	                "", "", note, sizeof note);
+	len = sign_body(
+	        "raas/example/acme\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n\next\n", "",
+	        "", note, sizeof note);
 	verify_expect(note, len, vkey_example, RAAS_E_INPUT, "an extension line must not be empty",
 	              4, 1);
 	len = sign_body("raas/example/acme\n\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n", "",
@@ -1291,20 +1403,20 @@ static void checkpoint_bodies(void **state)
 	              "the tree size must be a decimal number", 2, 2);
 	len = sign_body("o\n18446744073709551616\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n",
 	                "", "", note, sizeof note);
-	verify_expect(note, len, vkey_example, RAAS_E_INPUT, "the tree size is larger than 2^64 - 1",
-	              2, 20);
+	verify_expect(note, len, vkey_example, RAAS_E_INPUT,
+	              "the tree size is larger than 2^64 - 1", 2, 20);
 	len = sign_body("o\n18446744073709551615\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n",
 	                "", "", note, sizeof note);
-	assert_int_equal(raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp,
-	                                        &err),
-	                 RAAS_OK);
+	assert_int_equal(
+	        raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp, &err),
+	        RAAS_OK);
 	assert_int_equal(cp.size, UINT64_MAX);
 	assert_string_equal(cp.origin, "o");
 	len = sign_body("o\n0\n47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\n", "", "", note,
 	                sizeof note);
-	assert_int_equal(raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp,
-	                                        &err),
-	                 RAAS_OK);
+	assert_int_equal(
+	        raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp, &err),
+	        RAAS_OK);
 	assert_int_equal(cp.size, 0);
 
 	/* roots: base64 of exactly 32 bytes */
@@ -1324,19 +1436,22 @@ static void checkpoint_bodies(void **state)
 	len = sign_body("o\n8\n", "", "", note, sizeof note);
 	verify_expect(note, len, vkey_example, RAAS_E_INPUT,
 	              "a checkpoint needs three lines: origin, tree size and root hash", 3, 1);
-	/* origins up to 256 bytes */
-	memset(body, 'o', 256);
-	snprintf(body + 256, sizeof body - 256, "\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
+	/* origins up to RAAS_NOTE_NAME_MAX bytes */
+	memset(body, 'o', RAAS_NOTE_NAME_MAX);
+	snprintf(body + RAAS_NOTE_NAME_MAX, sizeof body - RAAS_NOTE_NAME_MAX,
+	         "\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
 	len = sign_body(body, "", "", note, sizeof note);
-	assert_int_equal(raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp,
-	                                        &err),
-	                 RAAS_OK);
-	assert_int_equal(strlen(cp.origin), 256);
-	memset(body, 'o', 257);
-	snprintf(body + 257, sizeof body - 257, "\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
+	assert_int_equal(
+	        raas_checkpoint_verify(note, len, vkey_example, strlen(vkey_example), &cp, &err),
+	        RAAS_OK);
+	assert_int_equal(strlen(cp.origin), RAAS_NOTE_NAME_MAX);
+	memset(body, 'o', RAAS_NOTE_NAME_MAX + 1);
+	snprintf(body + RAAS_NOTE_NAME_MAX + 1, sizeof body - RAAS_NOTE_NAME_MAX - 1,
+	         "\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\n");
 	len = sign_body(body, "", "", note, sizeof note);
-	verify_expect(note, len, vkey_example, RAAS_E_INPUT, "the origin is longer than 256 bytes",
-	              1, 257);
+	verify_expect(note, len, vkey_example, RAAS_E_INPUT,
+	              "the origin is longer than " NAME_MAX_TEXT " bytes", 1,
+	              RAAS_NOTE_NAME_MAX + 1);
 }
 
 static void checkpoint_write_arguments(void **state)
@@ -1345,21 +1460,21 @@ static void checkpoint_write_arguments(void **state)
 	struct raas_checkpoint cp;
 	struct raas_err err;
 	struct raas_buf b;
-	char origin[300];
+	char origin[RAAS_NOTE_NAME_MAX + 2];
 	unsigned char seed[32];
 
 	(void)state;
 	memset(seed, 3, sizeof seed);
 	random_hash(&root);
 	raas_buf_init(&b, 1 << 12);
-#define WRITE_REJECTED(o, k, p, m)                                                              \
-	do {                                                                                    \
-		raas_err_clear(&err);                                                           \
-		assert_int_equal(raas_checkpoint_write(&b, o, 1, &root, k, seed, &err),         \
-		                 RAAS_E_INPUT);                                                 \
-		assert_string_equal(err.path, p);                                               \
-		assert_string_equal(err.message, m);                                            \
-		assert_int_equal(b.len, 0);                                                     \
+#define WRITE_REJECTED(o, k, p, m)                                                      \
+	do {                                                                            \
+		raas_err_clear(&err);                                                   \
+		assert_int_equal(raas_checkpoint_write(&b, o, 1, &root, k, seed, &err), \
+		                 RAAS_E_INPUT);                                         \
+		assert_string_equal(err.path, p);                                       \
+		assert_string_equal(err.message, m);                                    \
+		assert_int_equal(b.len, 0);                                             \
 	} while (0)
 	WRITE_REJECTED("", "k", "origin", "is empty");
 	WRITE_REJECTED("a\nb", "k", "origin", "byte 2: a newline is not allowed");
@@ -1369,10 +1484,10 @@ static void checkpoint_write_arguments(void **state)
 	WRITE_REJECTED("o", "k k", "key name", "contains a space");
 	WRITE_REJECTED("o", "k+k", "key name", "contains '+'");
 	WRITE_REJECTED("o", "k\nk", "key name", "contains a newline");
-	memset(origin, 'o', 257);
-	origin[257] = '\0';
-	WRITE_REJECTED(origin, "k", "origin", "is longer than 256 bytes");
-	WRITE_REJECTED("o", origin, "key name", "is longer than 256 bytes");
+	memset(origin, 'o', RAAS_NOTE_NAME_MAX + 1);
+	origin[RAAS_NOTE_NAME_MAX + 1] = '\0';
+	WRITE_REJECTED(origin, "k", "origin", "is longer than " NAME_MAX_TEXT " bytes");
+	WRITE_REJECTED("o", origin, "key name", "is longer than " NAME_MAX_TEXT " bytes");
 	/* origins may hold what the format allows: '+', spaces, non-ASCII */
 	assert_int_equal(
 	        raas_checkpoint_write(&b, "raas/t/cust+1 \xc3\xa9", 0, &root, "raas/t", seed, &err),
@@ -1386,8 +1501,9 @@ static void checkpoint_write_arguments(void **state)
 		assert_int_equal(raas_note_verifier_key(&vb, "raas/t", pub), RAAS_OK);
 		snprintf(vkey, sizeof vkey, "%s", vb.data);
 		raas_buf_free(&vb);
-		assert_int_equal(raas_checkpoint_verify(b.data, b.len, vkey, strlen(vkey), &cp, &err),
-		                 RAAS_OK);
+		assert_int_equal(
+		        raas_checkpoint_verify(b.data, b.len, vkey, strlen(vkey), &cp, &err),
+		        RAAS_OK);
 		assert_string_equal(cp.origin, "raas/t/cust+1 \xc3\xa9");
 		assert_int_equal(cp.size, 0);
 		assert_hash_equal(&cp.root, &root);
@@ -1428,8 +1544,9 @@ static void checkpoint_random_round_trips(void **state)
 		raas_buf_init(&b, 1 << 12);
 		raas_buf_init(&vb, 1 << 10);
 		assert_int_equal(raas_note_verifier_key(&vb, "raas/t", pub), RAAS_OK);
-		assert_int_equal(raas_checkpoint_write(&b, origin, size, &root, "raas/t", seed, &err),
-		                 RAAS_OK);
+		assert_int_equal(
+		        raas_checkpoint_write(&b, origin, size, &root, "raas/t", seed, &err),
+		        RAAS_OK);
 		assert_int_equal(raas_checkpoint_verify(b.data, b.len, vb.data, vb.len, &cp, &err),
 		                 RAAS_OK);
 		assert_string_equal(cp.origin, origin);
