@@ -277,13 +277,13 @@ static raas_rc report(struct raas_buf *r, const char *line)
 	return raas_buf_puts(r, line) || raas_buf_putc(r, '\n') ? RAAS_E_NOMEM : RAAS_OK;
 }
 
-/* Replaces err by a verification failure whose message is prefix followed by err's own
- * message (copied first: the two share the buffer). */
+/* Replaces err by a verification failure whose message is prefix followed by err as it
+ * would be printed (copied first: the two share the buffer). */
 static raas_rc rewrap(struct raas_err *err, const char *prefix)
 {
 	char was[RAAS_ERR_MESSAGE_MAX];
 
-	snprintf(was, sizeof was, "%s", err->message);
+	raas_err_format(err, was, sizeof was); /* with its place: path, line and column */
 	return raas_err_set(err, RAAS_E_VERIFY, NULL, "%s%s", prefix, was);
 }
 
@@ -431,7 +431,7 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 	/* 2. the signature */
 	if ((rc = raas_checkpoint_verify(note, note_len, vkey, strlen(vkey), &cp, err))) {
 		if (rc == RAAS_E_INPUT)
-			rc = rewrap(err, "checkpoint: ");
+			rc = rewrap(err, ""); /* note.c's errors name the checkpoint */
 		goto out;
 	}
 	snprintf(origin, sizeof origin, "raas/%s/%s", tenant, customer);

@@ -23,9 +23,12 @@ static pthread_key_t sha256_key;             /* frees a thread's context when th
 static int sha256_key_ok;                    /* 1 when sha256_key exists */
 static _Thread_local EVP_MD_CTX *sha256_ctx; /* this thread's context, NULL until first use */
 
+/* Runs when a thread that hashed ends. A later destructor of that thread may hash again: it
+ * then gets a new context (and this runs again for it). */
 static void sha256_thread_end(void *ctx)
 {
 	EVP_MD_CTX_free(ctx);
+	sha256_ctx = NULL;
 }
 
 static void sha256_setup(void)

@@ -8,6 +8,10 @@
  * size without leading zeros, strict base64 root), and under the known key the same checkpoint
  * written again verifies to the same values.
  *
+ * The note part is also signed by the example key as it is, so that the checkpoint body reader
+ * sees arbitrary text behind a valid signature (when the text ends in a newline): it accepts it
+ * (and the properties above hold) or says what is malformed, never that the signature failed.
+ *
  * Every input also drives two properties. Checkpoints: an origin, size, root and seed taken
  * from the input are written, the note verifies to those values, a few single-byte changes of
  * it (positions and bits from the input) are all rejected, another key's signature line added
@@ -118,6 +122,41 @@ static void check_note(const char *note, size_t len, const char *vkey, size_t vk
 	      RAAS_OK);
 	CHECK(raas_checkpoint_verify(b.data, b.len, vkey, vkey_len, &again, &err) == RAAS_OK);
 	CHECK(same_checkpoint(&cp, &again));
+	raas_buf_free(&b);
+}
+
+/* The input as the text of a note signed by the example key. When the text ends in a newline
+ * the signature verifies, so the body reader sees arbitrary text; it accepts (and check_note's
+ * properties hold) or says what is malformed, never that the signature failed. */
+static void check_signed_body(const char *text, size_t len)
+{
+	unsigned char pub[RAAS_ED25519_PUBLIC_BYTES], blob[68];
+	char sig64[93];
+	struct raas_checkpoint cp;
+	struct raas_err err;
+	struct raas_buf b;
+	raas_rc rc;
+
+	CHECK(raas_ed25519_public(example_seed, pub, &err) == RAAS_OK);
+	raas_note_key_id("raas/example", pub, blob);
+	CHECK(raas_ed25519_sign(example_seed, text, len, blob + 4, &err) == RAAS_OK);
+	raas_base64_encode(blob, sizeof blob, sig64);
+	raas_buf_init(&b, len + 256);
+	CHECK(raas_buf_append(&b, text, len) == RAAS_OK);
+	CHECK(raas_buf_puts(&b, "\n\xe2\x80\x94 raas/example ") == RAAS_OK);
+	CHECK(raas_buf_puts(&b, sig64) == RAAS_OK);
+	CHECK(raas_buf_putc(&b, '\n') == RAAS_OK);
+	raas_err_clear(&err);
+	rc = raas_checkpoint_verify(b.data, b.len, example_vkey, sizeof example_vkey - 1, &cp,
+	                            &err);
+	if (len > 0 && text[len - 1] == '\n')
+		/* then the empty line after the text is the last one: the signed text is ours */
+		CHECK(rc == RAAS_OK || (rc == RAAS_E_INPUT && err.message[0]));
+	else
+		/* no empty line after the text: the note ends its text earlier, if anywhere */
+		CHECK(rc == RAAS_E_VERIFY || (rc == RAAS_E_INPUT && err.message[0]));
+	if (rc == RAAS_OK)
+		check_note(b.data, b.len, example_vkey, sizeof example_vkey - 1, true);
 	raas_buf_free(&b);
 }
 
@@ -281,6 +320,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check_note(text, size, example_vkey, sizeof example_vkey - 1, true);
 	}
+	check_signed_body(nul ? nul + 1 : text, nul ? size - (size_t)(nul - text) - 1 : size);
 	check_write(data, size);
 	check_merkle(data, size);
 	return 0;
