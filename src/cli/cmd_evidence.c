@@ -47,7 +47,7 @@ static int parse_count(struct raas_cli *cli, const char *name, const char *s, ui
 
 	errno = 0;
 	*out = strtoull(s, &end, 10);
-	if (!*s || *end || errno || s[0] == '-' || s[0] == '+') {
+	if (!*s || *end || errno || s[0] < '0' || s[0] > '9') {
 		fprintf(cli->err, "%s: must be a whole number\n", name);
 		return 2;
 	}

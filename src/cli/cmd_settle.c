@@ -466,15 +466,21 @@ static int run_settle(struct raas_cli *cli)
 		goto out;
 	}
 	/* A checkpoint of every customer whose invoice locked (evidence.md): the log with the
-	 * invoice leaves is signed. */
-	if (n) {
-		uint32_t *nos = raas_calloc(n, sizeof *nos);
+	 * invoice leaves is signed. Customers a failed or crashed settle left with invoices no
+	 * checkpoint covers are signed too. */
+	{
+		uint32_t *nos = raas_calloc(n + raas_store_customer_count(store) + 1, sizeof *nos);
 		size_t k = 0;
 		struct raas_buf discard;
 		raas_rc crc;
 		if (!nos) {
 			fprintf(cli->err, "out of memory\n");
 			rc = 3;
+			goto out;
+		}
+		if (raas_evidence_uncovered(store, nos, &k, &err)) {
+			raas_free(nos);
+			rc = raas_cli_fail(cli, &err);
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -489,7 +495,7 @@ static int run_settle(struct raas_cli *cli)
 				nos[k++] = no;
 		}
 		raas_buf_init(&discard, (size_t)1 << 30);
-		crc = raas_evidence_checkpoint(store, nos, k, &discard, &err);
+		crc = k ? raas_evidence_checkpoint(store, nos, k, &discard, &err) : RAAS_OK;
 		raas_buf_free(&discard);
 		raas_free(nos);
 		if (crc) {
@@ -555,8 +561,11 @@ static int run_invoices(struct raas_cli *cli)
 	if ((rc = read_clock(cli, &now)))
 		goto out;
 	if (raas_store_open(cli->data_dir, false, &store, &err) ||
-	    raas_ledgers_load(store, contract, customer, &ls, &err) ||
-	    collect_locked(store, &ls, now, false, &v, &n, &docs, &err)) {
+	    raas_ledgers_load(store, contract, customer, &ls, &err)) {
+		rc = raas_cli_fail(cli, &err);
+		goto out;
+	}
+	if (collect_locked(store, &ls, now, false, &v, &n, &docs, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}

@@ -136,6 +136,43 @@ raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers
 	return rc;
 }
 
+raas_rc raas_evidence_uncovered(struct raas_store *s, uint32_t *out, size_t *n,
+                                struct raas_err *err)
+{
+	size_t nc = raas_store_customer_count(s);
+	uint64_t *last = raas_calloc(nc + 1, sizeof *last); /* latest invoice pos + 1 */
+	struct raas_log_record rec;
+	struct raas_buf scratch, note;
+	raas_rc rc = RAAS_OK;
+
+	*n = 0;
+	if (!last)
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	for (size_t i = 0; i < raas_store_invoice_count(s); i++) {
+		const struct raas_store_invoice *inv = raas_store_invoice_at(s, i);
+		if (inv->customer_no < nc && inv->pos + 1 > last[inv->customer_no])
+			last[inv->customer_no] = inv->pos + 1;
+	}
+	raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
+	raas_buf_init(&note, 1 << 16);
+	for (size_t c = 0; c < nc && !rc; c++) {
+		uint64_t size;
+		if (!last[c])
+			continue;
+		raas_buf_reset(&note);
+		if ((rc = raas_store_read(s, last[c] - 1, &rec, &scratch, err)) ||
+		    (rc = latest_checkpoint(s, raas_store_customer_id(s, (uint32_t)c), &note, &size,
+		                            err)))
+			break;
+		if (size <= rec.customer_seq)
+			out[(*n)++] = (uint32_t)c;
+	}
+	raas_buf_free(&scratch);
+	raas_buf_free(&note);
+	raas_free(last);
+	return rc;
+}
+
 /* ---- bundles ---- */
 
 struct bundle_scan {
@@ -215,8 +252,12 @@ raas_rc raas_evidence_bundle(struct raas_store *s, const char *contract, int64_t
 		        when);
 		goto out;
 	}
-	if (raas_store_customer(s, meta->customer, strlen(meta->customer), false, &no) ||
-	    (rc = latest_checkpoint(s, meta->customer, &note, &size, err)))
+	if (raas_store_customer(s, meta->customer, strlen(meta->customer), false, &no)) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, meta->customer,
+		                  "a customer with a stored invoice is not in the store");
+		goto out;
+	}
+	if ((rc = latest_checkpoint(s, meta->customer, &note, &size, err)))
 		goto out;
 	b.period_start = p.start_us;
 	b.invoices = &invoices;
@@ -327,13 +368,123 @@ static raas_rc replay_contract(struct raas_ledger **l, const char *contract,
 	}
 	raas_buf_free(&text);
 	raas_problems_free(&problems);
+	/* The leaf agrees with its document (leaves.md "Contract leaves"): the same id and
+	 * customer, and effective_at the midnight that starts `effective` in its zone. */
+	{
+		const char *day = str(leaf, "effective", NULL), *cust = str(leaf, "customer", NULL);
+		int64_t d;
+		struct raas_err e;
+		if (strcmp(c->id, id) || !cust || strcmp(c->customer, cust) || !day ||
+		    raas_date_parse(day, strlen(day), &d, &e) ||
+		    raas_date_midnight(d, c->tz_offset_min) != eff_us) {
+			raas_contract_free(c);
+			return fail(err,
+			            "leaf %s: the contract leaf does not agree with its document "
+			            "(id, customer, effective, effective_at)%s",
+			            where, "");
+		}
+	}
 	if (!*l && (rc = raas_ledger_new(contract, l))) {
 		raas_contract_free(c);
 		return raas_err_set(err, rc, NULL, "out of memory");
 	}
-	return raas_ledger_add_version(*l, c, (uint32_t)strtoul(ver->u.str, NULL, 10), app_us,
-	                               eff_us, err);
+	rc = raas_ledger_add_version(*l, c, (uint32_t)strtoul(ver->u.str, NULL, 10), app_us, eff_us,
+	                             err);
+	if (rc == RAAS_E_INPUT) {
+		char prefix[48];
+		snprintf(prefix, sizeof prefix, "leaf %s: ", where);
+		rc = rewrap(err, prefix);
+	}
+	return rc;
 }
+
+/* Writes an invoice object with its keys in settlement.md's order (the order of
+ * "The invoice document"), whatever order the bundle holds them in; keys settlement.md does
+ * not know are written after the known ones, so such a document can never match. */
+static raas_rc write_member(struct raas_buf *b, bool *first, const struct raas_json_member *m)
+{
+	if ((!*first && raas_buf_putc(b, ',')) || raas_json_write_string(b, m->key, m->key_len) ||
+	    raas_buf_putc(b, ':'))
+		return RAAS_E_NOMEM;
+	*first = false;
+	return RAAS_OK;
+}
+
+static raas_rc write_ordered(struct raas_buf *b, const struct raas_json *obj,
+                             const char *const *order, size_t norder, int depth);
+
+static raas_rc write_value(struct raas_buf *b, const char *key, const struct raas_json *v,
+                           int depth)
+{
+	static const char *const period[] = {"start", "end"};
+	static const char *const line[] = {"type", "name", "period_start", "quantity", "amount"};
+
+	if (depth == 0 && !strcmp(key, "period") && v->type == RAAS_JSON_OBJECT)
+		return write_ordered(b, v, period, 2, depth + 1);
+	if (depth == 0 && !strcmp(key, "lines") && v->type == RAAS_JSON_ARRAY) {
+		if (raas_buf_putc(b, '['))
+			return RAAS_E_NOMEM;
+		for (uint32_t i = 0; i < v->len; i++) {
+			raas_rc rc = (i && raas_buf_putc(b, ',')) ? RAAS_E_NOMEM : RAAS_OK;
+			if (!rc)
+				rc = v->u.items[i].type == RAAS_JSON_OBJECT
+				             ? write_ordered(b, &v->u.items[i], line, 5, depth + 1)
+				             : raas_json_write(b, &v->u.items[i]);
+			if (rc)
+				return rc;
+		}
+		return raas_buf_putc(b, ']') ? RAAS_E_NOMEM : RAAS_OK;
+	}
+	return raas_json_write(b, v);
+}
+
+static raas_rc write_ordered(struct raas_buf *b, const struct raas_json *obj,
+                             const char *const *order, size_t norder, int depth)
+{
+	bool first = true;
+	raas_rc rc;
+
+	if (raas_buf_putc(b, '{'))
+		return RAAS_E_NOMEM;
+	for (size_t k = 0; k < norder; k++)
+		for (uint32_t i = 0; i < obj->len; i++) {
+			const struct raas_json_member *m = &obj->u.members[i];
+			if (m->key_len != strlen(order[k]) || memcmp(m->key, order[k], m->key_len))
+				continue;
+			if ((rc = write_member(b, &first, m)) ||
+			    (rc = write_value(b, order[k], &m->value, depth)))
+				return rc;
+		}
+	for (uint32_t i = 0; i < obj->len; i++) {
+		const struct raas_json_member *m = &obj->u.members[i];
+		bool known = false;
+		for (size_t k = 0; k < norder && !known; k++)
+			known = m->key_len == strlen(order[k]) &&
+			        !memcmp(m->key, order[k], m->key_len);
+		if (!known &&
+		    ((rc = write_member(b, &first, m)) || (rc = raas_json_write(b, &m->value))))
+			return rc;
+	}
+	return raas_buf_putc(b, '}') ? RAAS_E_NOMEM : RAAS_OK;
+}
+
+static raas_rc write_invoice(struct raas_buf *b, const struct raas_json *inv)
+{
+	static const char *const order[] = {"contract", "customer", "currency", "period", "status",
+	                                    "kind",     "as_of",    "lines",    "total"};
+
+	if (inv->type != RAAS_JSON_OBJECT)
+		return raas_json_write(b, inv);
+	return write_ordered(b, inv, order, sizeof order / sizeof *order, 0);
+}
+
+/* An invoice leaf of the bundle's contract: its period start and its document (canonical, in
+ * a shared buffer). */
+struct stored_invoice {
+	int64_t start;
+	uint32_t leaf;
+	size_t off, len;
+};
 
 /* Compares a replayed invoice with the bundle's and names the first difference. */
 static raas_rc compare_invoice(const char *want, size_t wlen, const char *got, size_t glen,
@@ -393,9 +544,13 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 	struct raas_ledger *l = NULL;
 	struct raas_buf line, got, want;
 	char origin[2 * RAAS_NOTE_NAME_MAX + 8], idx[32];
-	int64_t last_clock = INT64_MIN;
+	int64_t last_clock = INT64_MIN, prev_start = INT64_MIN;
+	struct stored_invoice *stored = NULL;
+	size_t nstored = 0, cap_stored = 0;
+	struct raas_buf stored_docs;
 	raas_rc rc;
 
+	raas_buf_init(&stored_docs, (size_t)1 << 34);
 	raas_arena_init(&arena, 0);
 	raas_arena_init(&scratch, 0);
 	raas_buf_init(&line, 1 << 16);
@@ -494,7 +649,33 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 				          idx, "");
 				goto out;
 			}
-		} else if (strcmp(kind, "invoice")) {
+		} else if (!strcmp(kind, "invoice")) {
+			const char *ic = str(leaf, "contract", NULL),
+			           *ps = str(leaf, "period_start", NULL);
+			const struct raas_json *doc = raas_json_get(leaf, "invoice");
+			int64_t start;
+			if (!ic || !ps || !doc || raas_time_parse(ps, strlen(ps), &start, &e)) {
+				rc = fail(err, "leaf %s: not an invoice leaf%s", idx, "");
+				goto out;
+			}
+			if (!strcmp(ic, contract)) {
+				if (nstored == cap_stored) {
+					size_t nc = cap_stored ? 2 * cap_stored : 16;
+					struct stored_invoice *q =
+					        raas_realloc(stored, nc * sizeof *q);
+					if (!q)
+						goto oom;
+					stored = q;
+					cap_stored = nc;
+				}
+				stored[nstored] = (struct stored_invoice){
+				        .start = start, .leaf = i, .off = stored_docs.len};
+				if (write_invoice(&stored_docs, doc))
+					goto oom;
+				stored[nstored].len = stored_docs.len - stored[nstored].off;
+				nstored++;
+			}
+		} else {
 			rc = fail(err, "leaf %s: unknown kind %s", idx, kind);
 			goto out;
 		}
@@ -565,8 +746,25 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 		}
 		raas_buf_reset(&want);
 		raas_buf_reset(&got);
-		if (raas_json_write(&want, inv))
+		if (write_invoice(&want, inv))
 			goto oom;
+		/* The invoices the bundle vouches for: from its period on, oldest first, once
+		 * each. */
+		if (i == 0 && strncmp(start, str(b, "period", NULL), 10)) {
+			rc = fail(err,
+			          "invoice %s: the bundle is of the period starting %s, its first "
+			          "invoice is not",
+			          start, str(b, "period", NULL));
+			goto out;
+		}
+		if (t <= prev_start) {
+			rc = fail(err,
+			          "invoice %s: not after the invoice before it (invoices must be "
+			          "oldest first, once each)%s",
+			          start, "");
+			goto out;
+		}
+		prev_start = t;
 		rc = raas_ledger_period(l, t, at, &p, err);
 		if (!rc)
 			rc = raas_ledger_invoice(l, &p, at, &got, &locked, err);
@@ -586,17 +784,72 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 		}
 		if ((rc = compare_invoice(want.data, want.len, got.data, got.len, start, err)))
 			goto out;
+		/* ... and it is the invoice the log stored when the period locked. */
+		{
+			const struct stored_invoice *si = NULL;
+			for (size_t k = 0; k < nstored && !si; k++)
+				if (stored[k].start == t)
+					si = &stored[k];
+			if (!si) {
+				rc = fail(err,
+				          "invoice %s: no invoice leaf of contract %s stores it",
+				          start, contract);
+				goto out;
+			}
+			if (si->len != want.len ||
+			    memcmp(stored_docs.data + si->off, want.data, want.len)) {
+				snprintf(idx, sizeof idx, "%u", si->leaf);
+				rc = fail(err,
+				          "invoice %s: differs from the invoice stored in leaf %s",
+				          start, idx);
+				goto out;
+			}
+		}
 		raas_buf_reset(&line);
 		if (raas_buf_printf(&line, "ok: invoice %s (total %s) replays byte for byte", start,
 		                    str(inv, "total", NULL) ? str(inv, "total", NULL) : "?") ||
 		    report(rep, line.data))
 			goto oom;
 	}
+	/* Every stored invoice of the contract from the bundle's period on is in the bundle. */
+	if (invoices->len == 0) {
+		rc = fail(err, "invoices: the bundle vouches for no invoice%s%s", "", "");
+		goto out;
+	}
+	for (size_t k = 0; k < nstored; k++) {
+		const struct raas_json *first = raas_json_get(&invoices->u.items[0], "period");
+		int64_t t0;
+		if (raas_time_parse(str(first, "start", NULL), strlen(str(first, "start", NULL)),
+		                    &t0, err) == RAAS_OK &&
+		    stored[k].start >= t0) {
+			bool in = false;
+			for (uint32_t i = 0; i < invoices->len && !in; i++) {
+				int64_t ti;
+				const char *si = str(raas_json_get(&invoices->u.items[i], "period"),
+				                     "start", NULL);
+				in = raas_time_parse(si, strlen(si), &ti, err) == RAAS_OK &&
+				     ti == stored[k].start;
+			}
+			if (!in) {
+				snprintf(idx, sizeof idx, "%u", stored[k].leaf);
+				rc = fail(err,
+				          "invoices: the invoice stored in leaf %s is missing from "
+				          "the "
+				          "bundle%s",
+				          idx, "");
+				goto out;
+			}
+		}
+	}
+	if ((rc = report(rep, "ok: the bundle holds every stored invoice from its period on")))
+		goto oom;
 	rc = RAAS_OK;
 	goto out;
 oom:
 	rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 out:
+	raas_free(stored);
+	raas_buf_free(&stored_docs);
 	raas_ledger_free(l);
 	raas_free(hashes);
 	raas_arena_free(&arena);
@@ -685,6 +938,17 @@ static raas_rc check_checkpoints(struct raas_store *s, struct store_scan *sc, ui
 			         k + 1);
 			rc = rewrap(err, prefix);
 			break;
+		}
+		{
+			char origin[2 * RAAS_NOTE_NAME_MAX + 8];
+			snprintf(origin, sizeof origin, "raas/%s/%s", raas_store_tenant(s),
+			         customer);
+			if (strcmp(cp.origin, origin)) {
+				rc = raas_err_set(err, RAAS_E_VERIFY, NULL,
+				                  "customer %s: checkpoint %zu is of log %s",
+				                  customer, k + 1, cp.origin);
+				break;
+			}
 		}
 		if (cp.size > sc->n[c]) {
 			rc = raas_err_set(

@@ -31,6 +31,12 @@ RAAS_WUR raas_rc raas_evidence_verifier_key(struct raas_store *s, struct raas_bu
 RAAS_WUR raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers, size_t n,
                                           struct raas_buf *out, struct raas_err *err);
 
+/* The customers (into out, room for every customer of the store; *n of them) whose latest
+ * stored invoice is not covered by their latest checkpoint: what a settle that failed or
+ * crashed after storing invoices left to sign. */
+RAAS_WUR raas_rc raas_evidence_uncovered(struct raas_store *s, uint32_t *out, size_t *n,
+                                         struct raas_err *err);
+
 /* Appends the evidence bundle of contract's period containing instant t (evidence.md).
  * RAAS_E_INPUT when the contract is unknown, the period is not locked and stored, or no
  * checkpoint covers its invoice. */

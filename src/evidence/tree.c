@@ -1,6 +1,6 @@
 /* tree.c — customer trees over the store's log (tree.h).
  *
- * The frontier cache of a customer (state/merkle/CUSTOMER; docs/internals/store.md
+ * The frontier cache of a customer (state/merkle/c-CUSTOMER; docs/internals/store.md
  * "Caches") holds the log position it covers, the number of the customer's entries below it
  * and the frontier of their tree, with a checksum. Like every cache it covers the log only up
  * to the durable mark and is ignored when anything about it is off; the root itself is always
@@ -113,7 +113,22 @@ raas_rc raas_tree_roots(struct raas_store *s, const uint32_t *customers, size_t 
 			from = w->covered;
 	}
 	raas_buf_free(&b);
-	if (!rc && n) {
+	if (!rc && n && from > 0) {
+		/* A cache copied from another log may start mid-record here: on any trouble,
+		 * forget the caches and read the log from the start. */
+		raas_err_clear(err);
+		if (raas_store_scan(s, from, roots_record, &sc, err) != RAAS_OK) {
+			for (size_t i = 0; i < n; i++) {
+				raas_merkle_frontier_init(&sc.w[i].f);
+				sc.w[i].covered = 0;
+				sc.w[i].past_durable = false;
+			}
+			from = 0;
+		} else
+			from = UINT64_MAX; /* done */
+	}
+	if (!rc && n && from == 0) {
+		raas_err_clear(err);
 		rc = raas_store_scan(s, from, roots_record, &sc, err);
 		if (rc == RAAS_E_STORAGE && !err->message[0])
 			rc = raas_err_set(err, RAAS_E_STORAGE, NULL,

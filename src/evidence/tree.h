@@ -1,6 +1,6 @@
 /* tree.h — the Merkle trees of a store's customer logs (evidence.md "One log per customer",
  * "Hashing"): each customer's entries, in the order accepted, are the leaves of one RFC 6962
- * tree. Roots come from a frontier cached per customer (state/merkle/CUSTOMER), brought up to
+ * tree. Roots come from a frontier cached per customer (state/merkle/c-CUSTOMER), brought up to
  * date by hashing only the entries appended since; leaves and leaf hashes are read back from
  * the log for proofs and bundles.
  */

@@ -47,6 +47,9 @@ static struct view cutoff_view(int64_t x)
 	return (struct view){.cutoff = x, .inclusive = false};
 }
 
+/* 10000-01-01T00:00:00Z: timestamps are written with four-digit years. */
+#define YEAR_10000_US (INT64_C(253402300800) * RAAS_US_PER_SEC)
+
 static int64_t term_end_of(const struct raas_contract *c)
 {
 	return c->has_end ? c->end_us : FOREVER;
@@ -91,6 +94,10 @@ raas_rc raas_ledger_period(struct raas_ledger *l, int64_t t, int64_t now, struct
 		        "no invoice for this period: it is before the start of contract %s", l->id);
 	(void)period_seen(l, draft_view(now), t, out);
 	as_locked(l, now, t, out);
+	if (out->lock_us >= YEAR_10000_US)
+		return raas_err_set(
+		        err, RAAS_E_INPUT, NULL,
+		        "no invoice for this period: it ends or locks after the year 9999");
 	return RAAS_OK;
 }
 
@@ -317,6 +324,9 @@ static raas_rc adjustments(struct raas_ledger *l, const struct eval *e, const st
 		struct view rv;
 		if (!locked && p.lock_us > now)
 			continue;
+		/* Closed before the last invoice: re-rated and billed are the same view. */
+		if (last.start_us != p.start_us && limit <= last.lock_us)
+			continue;
 		if (locked)
 			rv = cutoff_view(min64(q->lock_us, limit));
 		else
@@ -494,7 +504,8 @@ raas_rc raas_ledger_locked_periods(struct raas_ledger *l, int64_t now, struct ra
 	                       : time_add(raas_period_next(c->period, c->tz_offset_min,
 	                                                   time_add(end, hold)),
 	                                  c->corrections_within_us);
-	for (ledger_period_at(c, end, c->start_us, &p); p.lock_us <= now && p.start_us < bound;
+	for (ledger_period_at(c, end, c->start_us, &p);
+	     p.lock_us <= now && p.start_us < bound && p.lock_us < YEAR_10000_US;
 	     ledger_period_at(c, end, p.end_us, &p)) {
 		as_locked(l, now, p.start_us, &p);
 		if (*n == cap) {

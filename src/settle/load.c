@@ -313,8 +313,19 @@ static raas_rc load(struct raas_store *store, const char *contract, const char *
 		else if (out->v[i]->covered < from)
 			from = out->v[i]->covered;
 	}
-	if (out->n && !rc)
+	if (out->n && !rc) {
 		rc = raas_store_scan(store, from, scan_record, &sc, err);
+		if (rc && rc != RAAS_E_NOMEM && from > 0) {
+			/* A cache from another log may start mid-record: rebuild from the log. */
+			for (size_t i = 0; i < out->n; i++) {
+				out->v[i]->nfacts = 0;
+				out->v[i]->covered = 0;
+				out->v[i]->past_durable = false;
+			}
+			raas_err_clear(err);
+			rc = raas_store_scan(store, 0, scan_record, &sc, err);
+		}
+	}
 	for (size_t i = 0; i < out->n && !rc && caches; i++)
 		write_cache(store, out->v[i], fps[i], sc.durable);
 out:

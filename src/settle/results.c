@@ -102,6 +102,26 @@ raas_rc raas_ledger_add_version(struct raas_ledger *l, struct raas_contract *c, 
 		l->versions = v;
 		l->cap_versions = cap;
 	}
+	if (l->nversions > 0) {
+		/* Facts are indexed by the first version's definitions: a later version may
+		 * change prices only (contracts.md "Versions"). A store never holds one that does
+		 * more; a bundle might. */
+		struct raas_problems problems = {0};
+		raas_rc vrc =
+		        raas_contract_check_version(l->versions[l->nversions - 1].c, c, &problems);
+		bool nomem = problems.out_of_memory;
+		raas_problems_free(&problems);
+		if (vrc || c->nresults != l->versions[0].c->nresults) {
+			raas_contract_free(c);
+			if (nomem)
+				return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+			return raas_err_set(
+			        err, RAAS_E_INPUT, NULL,
+			        "version %u of contract %s changes more than prices, fees, "
+			        "minimum, cap, end and the dispute terms",
+			        version, l->id);
+		}
+	}
 	if (l->nversions == 0) {
 		effective_us = c->start_us; /* the first version governs from start */
 		for (uint32_t i = 0; i < c->nresults; i++) {

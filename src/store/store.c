@@ -12,7 +12,7 @@
  *                                    invoices (one locked invoice per line: position,
  *                                    period start, lock time, customer number, contract)
  *   DIR/tenants/t-NAME/signing.key   the tenant's Ed25519 secret seed (32 bytes, mode 0600)
- *   DIR/tenants/t-NAME/checkpoints/C one line per signed checkpoint of customer C's log
+ *   DIR/tenants/t-NAME/checkpoints/c-C one line per signed checkpoint of customer C's log
  */
 #include "store/store.h"
 
@@ -975,7 +975,7 @@ raas_rc raas_store_get_cache(struct raas_store *s, const char *kind, const char 
 
 	if (!valid_cache_name(kind) || !valid_cache_name(name))
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a cache name");
-	pathf(path, "%s/state/%s/%s", s->tdir, kind, name);
+	pathf(path, "%s/state/%s/c-%s", s->tdir, kind, name);
 	if (access(path, F_OK) != 0)
 		return raas_err_set(err, RAAS_E_INPUT, path, "no such cache");
 	return read_file(path, out, err);
@@ -993,7 +993,8 @@ raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char 
 	pathf(dir, "%s/state/%s", s->tdir, kind);
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return sys_error(err, "cannot create", dir);
-	pathf(path, "%s/%s", dir, name);
+	/* "c-" keeps names such as "." and ".." (valid ids) from being directories. */
+	pathf(path, "%s/c-%s", dir, name);
 	/* Readers may write caches too (under the shared lock): each its own temporary. */
 	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -1026,6 +1027,7 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
 	char dir[PATH_LEN], path[PATH_LEN];
 	struct raas_buf b;
 	raas_rc rc = RAAS_OK;
+	bool created;
 	int fd;
 
 	if (!s->writable)
@@ -1035,7 +1037,8 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
 	pathf(dir, "%s/checkpoints", s->tdir);
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return sys_error(err, "cannot create", dir);
-	pathf(path, "%s/%s", dir, customer);
+	pathf(path, "%s/c-%s", dir, customer);
+	created = access(path, F_OK) != 0;
 	raas_buf_init(&b, (size_t)1 << 20);
 	if (raas_buf_printf(&b, "{\"size\":%llu,\"note\":", (unsigned long long)size) ||
 	    raas_json_write_string(&b, note, len) || raas_buf_puts(&b, "}\n")) {
@@ -1049,13 +1052,17 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
 		/* A line a crash cut short is not a stored checkpoint: cut it off before
 		 * appending (readers ignore it too). */
 		off_t end = lseek(fd, 0, SEEK_END), keep = end;
-		char c;
-		while (keep > 0 && pread(fd, &c, 1, keep - 1) == 1 && c != '\n')
+		char c = '\n';
+		ssize_t got = 1;
+		while (keep > 0 && (got = pread(fd, &c, 1, keep - 1)) == 1 && c != '\n')
 			keep--;
-		if (end < 0 || (keep != end && ftruncate(fd, keep) != 0) ||
+		if (end < 0 || got != 1 || (keep != end && ftruncate(fd, keep) != 0) ||
 		    pwrite(fd, b.data, b.len, keep) != (ssize_t)b.len || fdatasync(fd) != 0)
 			rc = sys_error(err, "cannot write", path);
 		close(fd);
+		/* A new file's name must be durable too. */
+		if (!rc && created)
+			rc = sync_dir(dir, err);
 	}
 	raas_buf_free(&b);
 	return rc;
@@ -1068,7 +1075,7 @@ raas_rc raas_store_checkpoints(struct raas_store *s, const char *customer, struc
 
 	if (!valid_name(customer, strlen(customer)))
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a customer id");
-	pathf(path, "%s/checkpoints/%s", s->tdir, customer);
+	pathf(path, "%s/checkpoints/c-%s", s->tdir, customer);
 	if (access(path, F_OK) != 0)
 		return RAAS_OK;
 	return read_file(path, out, err);
@@ -1343,9 +1350,22 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 		goto fail;
 	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
 		goto fail;
+	/* A directory made before keys existed gets one; a key lost after checkpoints were
+	 * signed with it is damage, never silently replaced (the published key would change). */
 	pathf(path, "%s/signing.key", s->tdir);
-	if (writable && access(path, F_OK) != 0 && (rc = create_key(s->tdir, err)))
-		goto fail;
+	if (writable && access(path, F_OK) != 0) {
+		char cps[PATH_LEN];
+		pathf(cps, "%s/checkpoints", s->tdir);
+		if (!dir_is_empty(cps)) {
+			rc = raas_err_set(
+			        err, RAAS_E_STORAGE, path,
+			        "the tenant's signing key is missing but checkpoints were "
+			        "signed with it: restore it from a backup");
+			goto fail;
+		}
+		if ((rc = create_key(s->tdir, err)))
+			goto fail;
+	}
 	raas_buf_free(&b);
 	raas_arena_free(&arena);
 	*out = s;

@@ -119,7 +119,7 @@ RAAS_WUR raas_rc raas_store_scan(struct raas_store *s, uint64_t from,
 RAAS_WUR raas_rc raas_store_signing_seed(const struct raas_store *s, unsigned char seed[32],
                                          struct raas_err *err);
 /* Appends a signed checkpoint of customer's log (size entries) durably to
- * checkpoints/CUSTOMER: one line {"size":N,"note":"…"} per checkpoint, oldest first. */
+ * checkpoints/c-CUSTOMER: one line {"size":N,"note":"…"} per checkpoint, oldest first. */
 RAAS_WUR raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer,
                                            uint64_t size, const char *note, size_t len,
                                            struct raas_err *err);
@@ -130,7 +130,7 @@ RAAS_WUR raas_rc raas_store_checkpoints(struct raas_store *s, const char *custom
 /* ---- caches ---- */
 
 /* Caches are derived files that any command, reader or writer, may replace at any time
- * (atomically) and that can always be rebuilt from the log: state/KIND/NAME (both names of
+ * (atomically) and that can always be rebuilt from the log: state/KIND/c-NAME (both names of
  * 1–200 characters A-Z a-z 0-9 . _ : -). get appends the cache's bytes to out, RAAS_E_INPUT
  * when there is none; the caller checks what it reads. */
 RAAS_WUR raas_rc raas_store_get_cache(struct raas_store *s, const char *kind, const char *name,

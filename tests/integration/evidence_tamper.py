@@ -78,7 +78,7 @@ def main():
         check("... named as log damage", "log: damaged log record at position" in p.stderr, p.stderr)
         shutil.rmtree(flipped)
         shutil.copytree(data, flipped)
-        cps = os.path.join(flipped, "tenants", "t-default", "checkpoints", "shop-05")
+        cps = os.path.join(flipped, "tenants", "t-default", "checkpoints", "c-shop-05")
         lines = open(cps).read().splitlines(True)
         cp = json.loads(lines[1])
         body = cp["note"].split("\n")
@@ -102,7 +102,7 @@ def main():
               == ["2026-01", "2026-02", "2026-03", "2026-04"], str(good["invoices"])[:200])
         p = run(raas, "verify", out, "--key", key_a)
         check("a good bundle verifies", p.returncode == 0, p.stderr)
-        check("each check reported", p.stdout.count("\nok: ") + p.stdout.startswith("ok: ") == 7
+        check("each check reported", p.stdout.count("\nok: ") + p.stdout.startswith("ok: ") == 8
               and p.stdout.endswith(f"verified: {out}\n"), p.stdout)
         t = os.path.join(tmp, "t.json")
 
