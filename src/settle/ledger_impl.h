@@ -66,7 +66,7 @@ struct eval {
 	const struct version *newest; /* the newest visible version; NULL: none */
 	struct result *results;       /* sorted by achieved_at, then id */
 	size_t n;
-	size_t *by_id; /* indexes sorted by id (built on first lookup) */
+	const struct result **by_id; /* the results sorted by id (built on first lookup) */
 	struct raas_arena arena;
 };
 

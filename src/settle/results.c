@@ -558,12 +558,10 @@ static int result_cmp(const void *pa, const void *pb)
 	return bytes_cmp(a->id, a->id_len, b->id, b->id_len);
 }
 
-static const struct eval *sort_ctx; /* for id_cmp; evaluations run on one thread */
-
 static int id_cmp(const void *pa, const void *pb)
 {
-	const struct result *a = &sort_ctx->results[*(const size_t *)pa];
-	const struct result *b = &sort_ctx->results[*(const size_t *)pb];
+	const struct result *a = *(const struct result *const *)pa;
+	const struct result *b = *(const struct result *const *)pb;
 
 	return bytes_cmp(a->id, a->id_len, b->id, b->id_len);
 }
@@ -622,8 +620,7 @@ static raas_rc index_ids(struct eval *e)
 	if (!(e->by_id = raas_calloc(e->n + 1, sizeof *e->by_id)))
 		return RAAS_E_NOMEM;
 	for (size_t i = 0; i < e->n; i++)
-		e->by_id[i] = i;
-	sort_ctx = e;
+		e->by_id[i] = &e->results[i];
 	if (e->n)
 		qsort(e->by_id, e->n, sizeof *e->by_id, id_cmp);
 	return RAAS_OK;
@@ -669,7 +666,7 @@ static const struct result *find_result(const struct eval *e, const char *id, si
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct result *r = &e->results[e->by_id[mid]];
+		const struct result *r = e->by_id[mid];
 		int c = bytes_cmp(r->id, r->id_len, id, len);
 		if (c == 0)
 			return r;

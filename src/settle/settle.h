@@ -7,7 +7,9 @@
  * periods; nothing depends on the order events were added in, and nothing is stored here —
  * the caller (the CLI, the server) reads the inputs from the store and stores what locks.
  * Disputes are not modelled yet: the statuses `disputed` and `voided` exist in the
- * listing's vocabulary only.
+ * listing's vocabulary only. A ledger caches its evaluations as it is read: one ledger is for
+ * one thread at a time (nothing here is global, so different ledgers may be used by
+ * different threads).
  */
 #ifndef RAAS_SETTLE_SETTLE_H
 #define RAAS_SETTLE_SETTLE_H

@@ -72,7 +72,9 @@ struct raas_store {
 
 	struct raas_store_invoice *invoices;
 	size_t ninvoices, cap_invoices, committed_invoices;
-	struct raas_arena names; /* keys of named_types */
+	char **invoice_keys;            /* "contract\x1fSTART" of each invoice (the map's keys) */
+	struct raas_strmap invoice_map; /* invoice key → index in invoices */
+	struct raas_arena names;        /* keys of named_types */
 
 	struct pending_event *pending;
 	size_t npending, cap_pending;
@@ -781,30 +783,61 @@ out:
 
 /* ---- derived state: stored invoices ---- */
 
+/* The map key of an invoice: the contract id, 0x1F, the period start in decimal. */
+static size_t invoice_key(char *buf, size_t cap, const char *contract, int64_t start)
+{
+	int n = snprintf(buf, cap, "%s\x1f%lld", contract, (long long)start);
+
+	return n < 0 ? 0 : (size_t)n;
+}
+
 static void free_invoices(struct raas_store *s, size_t from)
 {
-	for (size_t i = from; i < s->ninvoices; i++)
+	for (size_t i = from; i < s->ninvoices; i++) {
 		raas_free(s->invoices[i].contract);
+		raas_free(s->invoice_keys[i]);
+	}
 	s->ninvoices = from;
+	/* The map borrowed the keys just freed: rebuild it from those left. */
+	raas_strmap_free(&s->invoice_map);
+	for (size_t i = 0; i < s->ninvoices; i++)
+		if (raas_strmap_put(&s->invoice_map, s->invoice_keys[i], strlen(s->invoice_keys[i]),
+		                    (uint32_t)i))
+			break; /* lookups then fall back to the scan in raas_store_invoice_find */
 }
 
 /* Adds a copy of meta to the list. */
 static raas_rc add_invoice(struct raas_store *s, const struct raas_store_invoice *meta)
 {
-	char *id;
+	char key[300], *id, *k;
+	size_t n;
 
 	if (s->ninvoices == s->cap_invoices) {
 		size_t cap = s->cap_invoices ? s->cap_invoices * 2 : 64;
 		struct raas_store_invoice *p = raas_realloc(s->invoices, cap * sizeof *p);
+		char **q;
 		if (!p)
 			return RAAS_E_NOMEM;
 		s->invoices = p;
+		if (!(q = raas_realloc(s->invoice_keys, cap * sizeof *q)))
+			return RAAS_E_NOMEM;
+		s->invoice_keys = q;
 		s->cap_invoices = cap;
 	}
-	if (!(id = raas_strdup(meta->contract)))
+	n = invoice_key(key, sizeof key, meta->contract, meta->period_start_us);
+	if (!(id = raas_strdup(meta->contract)) || !(k = raas_strndup(key, n))) {
+		raas_free(id);
 		return RAAS_E_NOMEM;
+	}
 	s->invoices[s->ninvoices] = *meta;
-	s->invoices[s->ninvoices++].contract = id;
+	s->invoices[s->ninvoices].contract = id;
+	s->invoice_keys[s->ninvoices] = k;
+	if (raas_strmap_put(&s->invoice_map, k, n, (uint32_t)s->ninvoices)) {
+		raas_free(id);
+		raas_free(k);
+		return RAAS_E_NOMEM;
+	}
+	s->ninvoices++;
 	return RAAS_OK;
 }
 
@@ -821,10 +854,18 @@ const struct raas_store_invoice *raas_store_invoice_at(const struct raas_store *
 const struct raas_store_invoice *
 raas_store_invoice_find(const struct raas_store *s, const char *contract, int64_t period_start_us)
 {
-	for (size_t i = 0; i < s->ninvoices; i++)
-		if (s->invoices[i].period_start_us == period_start_us &&
-		    !strcmp(s->invoices[i].contract, contract))
-			return &s->invoices[i];
+	char key[300];
+	size_t n = invoice_key(key, sizeof key, contract, period_start_us);
+	uint32_t i;
+
+	if (raas_strmap_get(&s->invoice_map, key, n, &i) && i < s->ninvoices)
+		return &s->invoices[i];
+	if (s->invoice_map.count == s->ninvoices)
+		return NULL;
+	for (size_t k = 0; k < s->ninvoices; k++) /* the map is incomplete (out of memory) */
+		if (s->invoices[k].period_start_us == period_start_us &&
+		    !strcmp(s->invoices[k].contract, contract))
+			return &s->invoices[k];
 	return NULL;
 }
 
@@ -1169,9 +1210,19 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 		}
 	}
 	if (rec->kind == RAAS_ENTRY_INVOICE) {
+		/* Already in the list when the state file was written after this record: the
+		 * list is in log order, so a binary search by position finds it. */
+		size_t lo = 0, hi = s->ninvoices;
 		bool known = false;
-		for (size_t i = 0; i < s->ninvoices && !known; i++)
-			known = s->invoices[i].pos == rec->pos;
+		while (lo < hi && !known) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->invoices[mid].pos == rec->pos)
+				known = true;
+			else if (s->invoices[mid].pos < rec->pos)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
 		if (!known && (rc = invoice_from_leaf(s, rec, r->err)))
 			return rc;
 	}
@@ -1389,6 +1440,8 @@ void raas_store_close(struct raas_store *s)
 	raas_free(s->customers);
 	raas_free(s->contracts);
 	raas_free(s->invoices);
+	raas_free(s->invoice_keys);
+	raas_strmap_free(&s->invoice_map);
 	raas_arena_free(&s->names);
 	raas_free(s->pending);
 	raas_free(s->flight.events);
