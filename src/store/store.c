@@ -1397,6 +1397,14 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
 		goto fail;
 	pathf(path, "%s/state/ids-hot.tbl", s->tdir);
+	if (!writable && access(path, F_OK) != 0) {
+		/* Made by a release before the index had two parts: only a writer rebuilds it. */
+		rc = raas_err_set(err, RAAS_E_STORAGE, path,
+		                  "missing: the derived state needs rebuilding, which a writing "
+		                  "command does (for example: raas -d %s ingest /dev/null)",
+		                  dir);
+		goto fail;
+	}
 	if ((rc = raas_idtable_open(path, writable, &s->hot, err)))
 		goto fail;
 	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
