@@ -324,9 +324,15 @@ static raas_rc adjustments(struct raas_ledger *l, const struct eval *e, const st
 		struct view rv;
 		if (!locked && p.lock_us > now)
 			continue;
-		/* Closed before the last invoice: re-rated and billed are the same view. */
-		if (last.start_us != p.start_us && limit <= last.lock_us)
+		/* Closed before the last invoice: re-rated and billed are the same view, so the
+		 * difference is zero — once that own total is known to be computable (an overflow
+		 * in it is still an error, as computing both would find). */
+		if (last.start_us != p.start_us && limit <= last.lock_us) {
+			struct raas_dec same;
+			if ((rc = own_total(l, p.start_us, cutoff_view(limit), &same, err)))
+				return rc;
 			continue;
+		}
 		if (locked)
 			rv = cutoff_view(min64(q->lock_us, limit));
 		else
