@@ -374,9 +374,12 @@ static raas_rc replay_contract(struct raas_ledger **l, const char *contract,
 		const char *day = str(leaf, "effective", NULL), *cust = str(leaf, "customer", NULL);
 		int64_t d;
 		struct raas_err e;
+		size_t have = *l ? raas_ledger_version_count(*l) : 0;
 		if (strcmp(c->id, id) || !cust || strcmp(c->customer, cust) || !day ||
 		    raas_date_parse(day, strlen(day), &d, &e) ||
-		    raas_date_midnight(d, c->tz_offset_min) != eff_us) {
+		    raas_date_midnight(d, c->tz_offset_min) != eff_us ||
+		    strtoul(ver->u.str, NULL, 10) != have + 1 ||
+		    (have == 0 && eff_us != c->start_us)) {
 			raas_contract_free(c);
 			return fail(err,
 			            "leaf %s: the contract leaf does not agree with its document "

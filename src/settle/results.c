@@ -145,6 +145,11 @@ raas_rc raas_ledger_add_version(struct raas_ledger *l, struct raas_contract *c, 
 	return RAAS_OK;
 }
 
+size_t raas_ledger_version_count(const struct raas_ledger *l)
+{
+	return l->nversions;
+}
+
 const char *raas_ledger_contract(const struct raas_ledger *l)
 {
 	return l->id;

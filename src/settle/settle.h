@@ -49,6 +49,8 @@ void raas_ledger_free(struct raas_ledger *l);
 RAAS_WUR raas_rc raas_ledger_add_version(struct raas_ledger *l, struct raas_contract *c,
                                          uint32_t version, int64_t applied_us, int64_t effective_us,
                                          struct raas_err *err);
+/* The number of versions added. */
+size_t raas_ledger_version_count(const struct raas_ledger *l);
 /* True when the ledger may need events of this type (some result's on, reversed_by.on or
  * requires.on); false before the first version. */
 bool raas_ledger_wants(const struct raas_ledger *l, const char *type, size_t len);
