@@ -164,6 +164,29 @@ static int print_hashes(struct raas_buf *b, const struct raas_hash *h, size_t n)
 	return raas_buf_putc(b, ']') ? 3 : 0;
 }
 
+/* Opens the store read-only and reads the leaf hashes of the first want entries of the log of
+ * customer cli->args[0] (all of them when want is UINT64_MAX) into *leaves (new) and *n. Exit
+ * 2 naming the argument what when the log holds fewer. */
+static int customer_hashes(struct raas_cli *cli, uint64_t want, const char *what,
+                           struct raas_store **s, struct raas_hash **leaves, uint64_t *n)
+{
+	struct raas_err err;
+	uint32_t no;
+	int rc;
+
+	raas_err_clear(&err);
+	if ((rc = open_store(cli, false, s)) || (rc = customer_no(cli, *s, cli->args[0], &no)))
+		return rc;
+	if (raas_tree_leaf_hashes(*s, no, want, leaves, n, &err))
+		return raas_cli_fail(cli, &err);
+	if (want != UINT64_MAX && *n < want) {
+		fprintf(cli->err, "%s: the log of %s holds %llu entries\n", what, cli->args[0],
+		        (unsigned long long)*n);
+		return 2;
+	}
+	return 0;
+}
+
 static const struct raas_cli_option proof_options[] = {
         {"size", 0, "N", "the tree size the proof is for (default: the whole log)"},
         {NULL, 0, NULL, NULL},
@@ -175,29 +198,16 @@ static int run_proof(struct raas_cli *cli)
 	struct raas_store *s = NULL;
 	struct raas_hash *leaves = NULL, proof[RAAS_MERKLE_MAX_PROOF], root;
 	struct raas_buf b;
-	struct raas_err err;
 	uint64_t index, size = UINT64_MAX, n = 0;
 	size_t len;
-	uint32_t no;
 	char hex[2 * RAAS_HASH_BYTES + 1], rhex[2 * RAAS_HASH_BYTES + 1];
 	int rc;
 
-	raas_err_clear(&err);
 	raas_buf_init(&b, 1 << 20);
 	if ((rc = parse_count(cli, "INDEX", cli->args[1], &index)) ||
 	    (size_opt && (rc = parse_count(cli, "--size", size_opt, &size))) ||
-	    (rc = open_store(cli, false, &s)) || (rc = customer_no(cli, s, cli->args[0], &no)))
+	    (rc = customer_hashes(cli, size, "--size", &s, &leaves, &n)))
 		goto out;
-	if (raas_tree_leaf_hashes(s, no, size, &leaves, &n, &err)) {
-		rc = raas_cli_fail(cli, &err);
-		goto out;
-	}
-	if (size != UINT64_MAX && size > n) {
-		fprintf(cli->err, "--size: the log of %s holds %llu entries\n", cli->args[0],
-		        (unsigned long long)n);
-		rc = 2;
-		goto out;
-	}
 	if (index >= n) {
 		fprintf(cli->err, "INDEX: must be below the tree size %llu\n",
 		        (unsigned long long)n);
@@ -250,34 +260,22 @@ static int run_consistency(struct raas_cli *cli)
 	struct raas_store *s = NULL;
 	struct raas_hash *leaves = NULL, proof[RAAS_MERKLE_MAX_PROOF], r1, r2;
 	struct raas_buf b;
-	struct raas_err err;
 	uint64_t m, n, got = 0;
 	size_t len;
-	uint32_t no;
 	char h1[2 * RAAS_HASH_BYTES + 1], h2[2 * RAAS_HASH_BYTES + 1];
 	int rc;
 
-	raas_err_clear(&err);
 	raas_buf_init(&b, 1 << 20);
 	if ((rc = parse_count(cli, "M", cli->args[1], &m)) ||
-	    (rc = parse_count(cli, "N", cli->args[2], &n)) || (rc = open_store(cli, false, &s)) ||
-	    (rc = customer_no(cli, s, cli->args[0], &no)))
+	    (rc = parse_count(cli, "N", cli->args[2], &n)))
 		goto out;
 	if (m == 0 || m > n) {
 		fprintf(cli->err, "M: must be from 1 to N\n");
 		rc = 2;
 		goto out;
 	}
-	if (raas_tree_leaf_hashes(s, no, n, &leaves, &got, &err)) {
-		rc = raas_cli_fail(cli, &err);
+	if ((rc = customer_hashes(cli, n, "N", &s, &leaves, &got)))
 		goto out;
-	}
-	if (got < n) {
-		fprintf(cli->err, "N: the log of %s holds %llu entries\n", cli->args[0],
-		        (unsigned long long)got);
-		rc = 2;
-		goto out;
-	}
 	if (raas_merkle_consistency_proof(leaves, m, n, proof, &len)) {
 		fprintf(cli->err, "M: out of range\n");
 		rc = 2;
