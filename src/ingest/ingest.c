@@ -35,7 +35,8 @@ struct raas_ingest {
 	struct raas_store *store;
 	struct raas_ingest_options opt;
 	struct raas_arena line;  /* the current event's parse tree */
-	struct raas_arena check; /* a stored event read back for comparison */
+	struct raas_arena keep;  /* the texts of the current event's rejection */
+	struct raas_arena check; /* events read back from leaves for comparison */
 	struct raas_buf leaf;    /* leaf bytes of the event being accepted */
 	struct raas_buf scratch; /* a log record read back */
 
@@ -70,6 +71,7 @@ raas_rc raas_ingest_begin(struct raas_store *s, const struct raas_ingest_options
 	if (!in->opt.limits.max_depth)
 		in->opt.limits.max_depth = RAAS_EVENT_MAX_DEPTH;
 	raas_arena_init(&in->line, 0);
+	raas_arena_init(&in->keep, 0);
 	raas_arena_init(&in->check, 0);
 	raas_buf_init(&in->leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	raas_buf_init(&in->scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
@@ -83,6 +85,7 @@ void raas_ingest_free(struct raas_ingest *in)
 		return;
 	raas_store_discard(in->store);
 	raas_arena_free(&in->line);
+	raas_arena_free(&in->keep);
 	raas_arena_free(&in->check);
 	raas_buf_free(&in->leaf);
 	raas_buf_free(&in->scratch);
@@ -141,17 +144,15 @@ static raas_rc add_problem(struct problems *p, uint64_t where, const char *id, s
 	return RAAS_OK;
 }
 
-static raas_rc note_unmatched(struct raas_ingest *in, const struct raas_event *ev,
+/* Counts an accepted event whose type no contract of its customer names. */
+static raas_rc note_unmatched(struct raas_ingest *in, const char *customer, size_t customer_len,
                               struct raas_err *err)
 {
 	uint32_t v;
 	char *copy;
 
-	if (raas_store_type_is_named(in->store, ev->customer, ev->customer_len, ev->type,
-	                             ev->type_len))
-		return RAAS_OK;
 	in->unmatched++;
-	if (raas_strmap_get(&in->unmatched_customers, ev->customer, ev->customer_len, &v))
+	if (raas_strmap_get(&in->unmatched_customers, customer, customer_len, &v))
 		return RAAS_OK;
 	if (in->unmatched_n == in->unmatched_cap) {
 		size_t cap = in->unmatched_cap ? in->unmatched_cap * 2 : 8;
@@ -161,58 +162,118 @@ static raas_rc note_unmatched(struct raas_ingest *in, const struct raas_event *e
 		in->unmatched_list = l;
 		in->unmatched_cap = cap;
 	}
-	copy = raas_strndup(ev->customer, ev->customer_len);
+	copy = raas_strndup(customer, customer_len);
 	if (!copy)
 		return oom(err);
 	in->unmatched_list[in->unmatched_n++] = copy;
-	if (raas_strmap_put(&in->unmatched_customers, copy, ev->customer_len, 1))
+	if (raas_strmap_put(&in->unmatched_customers, copy, customer_len, 1))
 		return oom(err);
 	return RAAS_OK;
 }
 
-/* Compares ev with the leaf bytes of an event stored or pending under the same key.
- * Returns 1 for a duplicate, 2 for a conflict, 0 when it is another (customer, id). */
-static int compare_leaf(struct raas_ingest *in, const struct raas_event *ev, const char *leaf,
-                        size_t len, struct raas_err *err, raas_rc *rc)
-{
-	struct raas_event old;
-	int64_t received;
+/* One event after the parallel stage: parsed and checked, or rejected with a reason. Its
+ * bytes live in the buffer of the worker that parsed it: the leaf, then the customer and
+ * the id as they are (the parse tree itself is gone by then). */
+struct parsed {
+	uint64_t where;
+	bool ok;
+	bool named; /* when ok: a contract of the customer names the event's type */
+	int worker;
+	uint64_t key;    /* when ok */
+	size_t leaf_off; /* when ok */
+	uint32_t leaf_len;
+	uint32_t customer_len; /* the customer's bytes follow the leaf, then the id's */
+	uint32_t id_len;
+	uint32_t nolder;   /* when ok: positions under key in the older part of the index */
+	uint64_t older[2]; /* the first of them */
+	const char *id;    /* when rejected: the id if one could be read, else NULL */
+	size_t rejected_id_len;
+	const char *path;    /* when rejected */
+	const char *message; /* when rejected */
+};
 
+static const char *customer_of(const struct parsed *p, const char *leaf)
+{
+	return leaf + p->leaf_len;
+}
+
+static const char *id_of(const struct parsed *p, const char *leaf)
+{
+	return leaf + p->leaf_len + p->customer_len;
+}
+
+/* The leaf bytes around the received time, which a repeat of the same event changes. */
+static bool split_received(const char *leaf, size_t len, size_t *before, size_t *after)
+{
+	static const char key[] = ",\"received\":\"";
+	const char *k = NULL, *q;
+
+	/* No string before the key can hold it: a quote in a string is escaped. */
+	for (const char *c = leaf; c + sizeof key - 1 <= leaf + len; c++) {
+		c = memchr(c, ',', (size_t)(leaf + len - c));
+		if (!c || c + sizeof key - 1 > leaf + len)
+			break;
+		if (!memcmp(c, key, sizeof key - 1)) {
+			k = c;
+			break;
+		}
+	}
+	if (!k)
+		return false;
+	q = memchr(k + sizeof key - 1, '"', len - (size_t)(k + sizeof key - 1 - leaf));
+	if (!q)
+		return false;
+	*before = (size_t)(k - leaf);
+	*after = (size_t)(q - leaf);
+	return true;
+}
+
+/* Compares the new event (its leaf) with the leaf of an event stored or pending under the
+ * same key. Returns 1 for a duplicate, 2 for a conflict, 0 when it is another
+ * (customer, id). */
+static int compare_leaf(struct raas_ingest *in, const struct parsed *p, const char *leaf,
+                        const char *old_leaf, size_t old_len, struct raas_err *err, raas_rc *rc)
+{
+	struct raas_event old, ev;
+	int64_t received;
+	size_t nb, na, ob, oa;
+
+	*rc = RAAS_OK;
+	/* The same bytes but for the received time: the same event, sent again. */
+	if (split_received(leaf, p->leaf_len, &nb, &na) &&
+	    split_received(old_leaf, old_len, &ob, &oa) && nb == ob &&
+	    p->leaf_len - na == old_len - oa && !memcmp(leaf, old_leaf, nb) &&
+	    !memcmp(leaf + na, old_leaf + oa, old_len - oa))
+		return 1;
 	raas_arena_reset(&in->check);
-	*rc = raas_event_parse_leaf(&in->check, leaf, len, &old, &received, err);
+	*rc = raas_event_read_leaf(&in->check, old_leaf, old_len, &old, &received, err);
 	if (*rc) {
 		*rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
 		                   "a stored event cannot be read back: %s", err->message);
 		return 0;
 	}
-	if (old.customer_len != ev->customer_len || old.id_len != ev->id_len ||
-	    memcmp(old.customer, ev->customer, ev->customer_len) ||
-	    memcmp(old.id, ev->id, ev->id_len))
+	if (old.customer_len != p->customer_len || old.id_len != p->id_len ||
+	    memcmp(old.customer, customer_of(p, leaf), p->customer_len) ||
+	    memcmp(old.id, id_of(p, leaf), p->id_len))
 		return 0;
-	return raas_event_same_content(&old, ev) ? 1 : 2;
+	*rc = raas_event_read_leaf(&in->check, leaf, p->leaf_len, &ev, &received, err);
+	if (*rc) {
+		*rc = raas_err_set(err, RAAS_E_STORAGE, NULL, "an event's leaf cannot be read: %s",
+		                   err->message);
+		return 0;
+	}
+	return raas_event_same_content(&old, &ev) ? 1 : 2;
 }
 
-/* Looks (customer, id) up in the store (pending batches included): 0 new, 1 duplicate,
- * 2 conflict. */
-static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t key,
-                  struct raas_err *err, raas_rc *rc)
+/* Reads the records at pos[0..n) and compares: 0 none of them is (customer, id), 1
+ * duplicate, 2 conflict. */
+static int compare_at(struct raas_ingest *in, const struct parsed *p, const char *leaf,
+                      const uint64_t *pos, size_t n, struct raas_err *err, raas_rc *rc)
 {
-	uint64_t few[MAX_MATCHES], *pos = few;
-	size_t n;
 	int r = 0;
 
 	*rc = RAAS_OK;
-	n = raas_store_find_event(in->store, key, pos, MAX_MATCHES);
-	if (n > MAX_MATCHES) {
-		/* Stale entries left by crashes can pile up under a key: read them all. */
-		pos = raas_calloc(n, sizeof *pos);
-		if (!pos) {
-			*rc = oom(err);
-			return 0;
-		}
-		n = raas_store_find_event(in->store, key, pos, n);
-	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !r; i++) {
 		struct raas_log_record rec;
 		*rc = raas_store_probe(in->store, pos[i], &rec, &in->scratch, err);
 		if (*rc == RAAS_E_INPUT) {
@@ -225,17 +286,53 @@ static int lookup(struct raas_ingest *in, const struct raas_event *ev, uint64_t 
 			char msg[RAAS_ERR_MESSAGE_MAX];
 			snprintf(msg, sizeof msg, "%s", err->message);
 			*rc = raas_err_set(err, RAAS_E_STORAGE, NULL, "%s", msg);
-			break;
+			return 0;
 		}
 		if (rec.kind != RAAS_ENTRY_EVENT)
 			continue;
-		r = compare_leaf(in, ev, rec.leaf, rec.leaf_len, err, rc);
-		if (r || *rc)
-			break;
+		r = compare_leaf(in, p, leaf, rec.leaf, rec.leaf_len, err, rc);
+		if (*rc)
+			return 0;
 	}
-	if (pos != few)
-		raas_free(pos);
-	return *rc ? 0 : r;
+	return r;
+}
+
+/* Looks (customer, id) up in the store (pending batches included): 0 new, 1 duplicate,
+ * 2 conflict. The older part of the index was searched by the parallel stage. */
+static int lookup(struct raas_ingest *in, const struct parsed *p, const char *leaf,
+                  struct raas_err *err, raas_rc *rc)
+{
+	uint64_t few[MAX_MATCHES], *pos = few;
+	size_t n;
+	int r;
+
+	*rc = RAAS_OK;
+	for (int part = 0; part < 2; part++) {
+		if (part == 0)
+			n = raas_store_find_event_recent(in->store, p->key, pos, MAX_MATCHES);
+		else if (p->nolder <= 2)
+			n = p->nolder;
+		else
+			n = raas_store_find_event_older(in->store, p->key, pos, MAX_MATCHES);
+		if (n > MAX_MATCHES) {
+			/* Stale entries left by crashes can pile up under a key: read them all. */
+			pos = raas_calloc(n, sizeof *pos);
+			if (!pos) {
+				*rc = oom(err);
+				return 0;
+			}
+			n = part == 0 ? raas_store_find_event_recent(in->store, p->key, pos, n)
+			              : raas_store_find_event_older(in->store, p->key, pos, n);
+		}
+		r = compare_at(in, p, leaf, part == 1 && p->nolder <= 2 ? p->older : pos, n, err,
+		               rc);
+		if (pos != few)
+			raas_free(pos);
+		pos = few;
+		if (r || *rc)
+			return *rc ? 0 : r;
+	}
+	return 0;
 }
 
 /* Hands the current batch to the store's group commit (the previous one is completed
@@ -250,66 +347,75 @@ static raas_rc commit_batch(struct raas_ingest *in, struct raas_err *err)
 	return RAAS_OK;
 }
 
-/* One event after the parallel stage: parsed and checked, or rejected with a reason. */
-struct parsed {
-	uint64_t where;
-	bool ok;
-	struct raas_event ev; /* when ok */
-	uint64_t key;         /* when ok */
-	size_t leaf_off;      /* when ok: its leaf bytes in the worker's buffer */
-	size_t leaf_len;
-	const char *id; /* when rejected: the id if one could be read, else NULL */
-	size_t id_len;
-	const char *path;    /* when rejected */
-	const char *message; /* when rejected */
-	int worker;
-};
-
-/* The parallel stage: everything about an event that does not depend on other events.
- * Strings of *p live in arena; the leaf is appended to leaves. Only NOMEM is returned. */
-static raas_rc parse_one(struct raas_arena *arena, struct raas_buf *leaves,
+/* The parallel stage: everything about an event that does not depend on other events. The
+ * parse tree lives in scratch (reset here), what the sequential stage needs is appended to
+ * leaves, and the texts of a rejection are copied into keep. Only NOMEM is returned. */
+static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
+                         struct raas_buf *leaves, const struct raas_store *store,
                          const struct raas_ingest_options *opt, uint64_t where, const char *text,
                          size_t len, struct parsed *p)
 {
 	struct raas_err problem;
+	struct raas_event ev;
+	const char *id = NULL;
+	size_t id_len = 0;
 	raas_rc rc;
 
+	raas_arena_reset(scratch);
 	p->where = where;
 	p->ok = false;
 	p->id = NULL;
 	raas_err_clear(&problem);
-	rc = raas_event_parse(arena, text, len, &opt->limits, &p->ev, &p->id, &p->id_len, &problem);
+	rc = raas_event_parse(scratch, text, len, &opt->limits, &ev, &id, &id_len, &problem);
 	if (rc == RAAS_E_NOMEM)
 		return rc;
 	if (rc == RAAS_OK)
-		rc = raas_event_check_clock(&p->ev, opt->now_us, &problem);
+		rc = raas_event_check_clock(&ev, opt->now_us, &problem);
 	if (rc) {
-		p->path = raas_arena_strndup(arena, problem.path, strlen(problem.path));
-		p->message = raas_arena_strndup(arena, problem.message, strlen(problem.message));
+		if (id && !(p->id = raas_arena_strndup(keep, id, id_len)))
+			return RAAS_E_NOMEM;
+		p->rejected_id_len = id_len;
+		p->path = raas_arena_strndup(keep, problem.path, strlen(problem.path));
+		p->message = raas_arena_strndup(keep, problem.message, strlen(problem.message));
 		return p->path && p->message ? RAAS_OK : RAAS_E_NOMEM;
 	}
-	p->key = raas_idtable_key(p->ev.customer, p->ev.customer_len, p->ev.id, p->ev.id_len);
+	p->key = raas_idtable_key(ev.customer, ev.customer_len, ev.id, ev.id_len);
 	p->leaf_off = leaves->len;
-	if (raas_event_write_leaf(leaves, &p->ev, opt->now_us))
+	if (raas_event_write_leaf(leaves, &ev, opt->now_us))
 		return RAAS_E_NOMEM; /* the only way a leaf cannot be written */
-	p->leaf_len = leaves->len - p->leaf_off;
+	p->leaf_len = (uint32_t)(leaves->len - p->leaf_off);
+	p->customer_len = ev.customer_len;
+	p->id_len = ev.id_len;
+	if (raas_buf_append(leaves, ev.customer, ev.customer_len) ||
+	    raas_buf_append(leaves, ev.id, ev.id_len))
+		return RAAS_E_NOMEM;
+	p->named =
+	        raas_store_type_is_named(store, ev.customer, ev.customer_len, ev.type, ev.type_len);
+	p->nolder = 0; /* find_older() fills it in */
 	p->ok = true;
 	return RAAS_OK;
+}
+
+/* The older part of the index, searched in the parallel stage too (it does not change). */
+static void find_older(const struct raas_store *store, struct parsed *p)
+{
+	if (p->ok)
+		p->nolder = (uint32_t)raas_store_find_event_older(store, p->key, p->older, 2);
 }
 
 /* The sequential stage, in input order: idempotency, then the batch. */
 static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, const char *leaf,
                              struct raas_err *err)
 {
-	const struct raas_event *ev = &p->ev;
+	const char *customer;
 	uint32_t customer_no;
 	raas_rc rc;
 	int found;
 
 	if (!p->ok)
-		return add_problem(&in->rejected, p->where, p->id, p->id_len, p->path, p->message,
-		                   err);
-	found = lookup(in, ev, p->key, err, &rc);
+		return add_problem(&in->rejected, p->where, p->id, p->rejected_id_len, p->path,
+		                   p->message, err);
+	found = lookup(in, p, leaf, err, &rc);
 	if (rc)
 		return rc;
 	if (found == 1) {
@@ -318,17 +424,17 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
 	}
 	if (found == 2)
 		return add_problem(
-		        &in->conflicts, p->where, ev->id, ev->id_len, NULL,
+		        &in->conflicts, p->where, id_of(p, leaf), p->id_len, NULL,
 		        "id already used with different content (the stored event is kept)", err);
-	if ((rc = raas_store_customer(in->store, ev->customer, ev->customer_len, true,
-	                              &customer_no)))
+	customer = customer_of(p, leaf);
+	if ((rc = raas_store_customer(in->store, customer, p->customer_len, true, &customer_no)))
 		return raas_err_set(err, rc, NULL, "cannot register customer");
 	if ((rc = raas_store_add_event(in->store, customer_no, p->key, in->opt.now_us, leaf,
 	                               p->leaf_len, err)))
 		return rc;
 	in->batch_count++;
 	in->accepted++;
-	if ((rc = note_unmatched(in, ev, err)))
+	if (!p->named && (rc = note_unmatched(in, customer, p->customer_len, err)))
 		return rc;
 	if (!in->opt.atomic && in->batch_count >= in->opt.batch_size)
 		return commit_batch(in, err);
@@ -341,11 +447,12 @@ raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const char *te
 	struct parsed p;
 	raas_rc rc;
 
-	raas_arena_reset(&in->line);
+	raas_arena_reset(&in->keep);
 	raas_buf_reset(&in->leaf);
-	rc = parse_one(&in->line, &in->leaf, &in->opt, where, text, len, &p);
+	rc = parse_one(&in->line, &in->keep, &in->leaf, in->store, &in->opt, where, text, len, &p);
 	if (rc)
 		return oom(err);
+	find_older(in->store, &p);
 	return accept_parsed(in, &p, in->leaf.data + (p.ok ? p.leaf_off : 0), err);
 }
 
@@ -366,7 +473,8 @@ static int blank(const char *s, size_t len)
  * the two windows in flight never share memory.
  */
 
-#define CLAIM 64 /* lines claimed at a time */
+#define CLAIM 64          /* lines claimed at a time */
+#define PREFETCH_AHEAD 16 /* events between asking for an index slot and reading it */
 #define WORKERS 2
 
 struct window {
@@ -387,6 +495,8 @@ struct window {
 
 struct pipeline {
 	const struct raas_ingest_options *opt;
+	const struct raas_store *store;
+	struct raas_arena scratch[WORKERS]; /* each worker's parse tree of one event */
 	struct window win[2];
 	pthread_t helper;
 	bool helper_started;
@@ -398,20 +508,26 @@ struct pipeline {
 };
 
 /* Parses unclaimed lines of w as worker `worker` until none are left. */
-static void work_on(const struct raas_ingest_options *opt, struct window *w, int worker)
+static void work_on(struct pipeline *pl, struct window *w, int worker)
 {
 	for (;;) {
 		size_t from = atomic_fetch_add(&w->next, CLAIM), to;
 		if (from >= w->n)
 			return;
 		to = from + CLAIM < w->n ? from + CLAIM : w->n;
+		/* The index is large and its slots are random: parse the whole claim first,
+		 * asking for each event's slot, and look them up once they have arrived. */
 		for (size_t i = from; i < to; i++) {
 			struct parsed *p = &w->res[i];
-			if (parse_one(&w->arena[worker], &w->leaves[worker], opt, w->where[i],
-			              w->text[i], w->tlen[i], p))
+			if (parse_one(&pl->scratch[worker], &w->arena[worker], &w->leaves[worker],
+			              pl->store, pl->opt, w->where[i], w->text[i], w->tlen[i], p))
 				w->failed = 1;
 			p->worker = worker;
+			if (p->ok)
+				raas_store_prefetch_event(pl->store, p->key, true);
 		}
+		for (size_t i = from; i < to; i++)
+			find_older(pl->store, &w->res[i]);
 		atomic_fetch_add(&w->done, to - from);
 	}
 }
@@ -431,7 +547,7 @@ static void *helper_main(void *arg)
 		pl->published = NULL;
 		pl->busy = w; /* the main thread must not reset w before this is cleared */
 		pthread_mutex_unlock(&pl->mu);
-		work_on(pl->opt, w, 1);
+		work_on(pl, w, 1);
 		pthread_mutex_lock(&pl->mu);
 		pl->busy = NULL;
 		pthread_cond_broadcast(&pl->cv);
@@ -451,7 +567,7 @@ static void publish(struct pipeline *pl, struct window *w)
 /* Helps parse w, then waits until every line of it is parsed. */
 static void finish_window(struct pipeline *pl, struct window *w)
 {
-	work_on(pl->opt, w, 0);
+	work_on(pl, w, 0);
 	pthread_mutex_lock(&pl->mu);
 	/* Done means every line parsed and the helper out of work_on(w): it may still be
 	 * between its last claim and leaving, and w is reset right after this returns. */
@@ -460,7 +576,7 @@ static void finish_window(struct pipeline *pl, struct window *w)
 			/* The helper never picked it up: take it back and finish it here. */
 			pl->published = NULL;
 			pthread_mutex_unlock(&pl->mu);
-			work_on(pl->opt, w, 0);
+			work_on(pl, w, 0);
 			pthread_mutex_lock(&pl->mu);
 			continue;
 		}
@@ -518,6 +634,8 @@ static raas_rc accept_window(struct raas_ingest *in, struct window *w, struct ra
 	for (size_t i = 0; i < w->n; i++) {
 		const struct parsed *p = &w->res[i];
 		const char *leaf = p->ok ? w->leaves[p->worker].data + p->leaf_off : NULL;
+		if (i + PREFETCH_AHEAD < w->n && w->res[i + PREFETCH_AHEAD].ok)
+			raas_store_prefetch_event(in->store, w->res[i + PREFETCH_AHEAD].key, false);
 		if ((rc = accept_parsed(in, p, leaf, err)))
 			return rc;
 	}
@@ -550,6 +668,9 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 
 	memset(&pl, 0, sizeof pl);
 	pl.opt = &in->opt;
+	pl.store = in->store;
+	for (int k = 0; k < WORKERS; k++)
+		raas_arena_init(&pl.scratch[k], 0);
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.cv, NULL);
 	for (int i = 0; i < 2; i++) {
@@ -660,6 +781,8 @@ out:
 	}
 	for (int i = 0; i < 2; i++)
 		window_free(&pl.win[i]);
+	for (int k = 0; k < WORKERS; k++)
+		raas_arena_free(&pl.scratch[k]);
 	pthread_mutex_destroy(&pl.mu);
 	pthread_cond_destroy(&pl.cv);
 	raas_free(carry);

@@ -254,6 +254,11 @@ static void insert_into(struct slot *slots, uint64_t capacity, uint64_t key, uin
 	}
 }
 
+void raas_idtable_prefetch(const struct raas_idtable *t, uint64_t key)
+{
+	__builtin_prefetch(&t->slots[key & (t->hdr->capacity - 1)]);
+}
+
 void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos)
 {
 	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);

@@ -46,6 +46,9 @@ uint64_t raas_idtable_key(const char *customer, size_t clen, const char *id, siz
  * there are (usually 0 or 1; more only on a 64-bit hash collision). */
 size_t raas_idtable_find(const struct raas_idtable *t, uint64_t key, uint64_t *positions,
                          size_t max);
+/* Starts loading the slot where key's entries begin into the cache (a hint: a lookup soon
+ * after does not wait for memory). */
+void raas_idtable_prefetch(const struct raas_idtable *t, uint64_t key);
 /* Makes room for n more entries without further growth (may rewrite the file). */
 RAAS_WUR raas_rc raas_idtable_reserve(struct raas_idtable *t, size_t n, struct raas_err *err);
 /* Adds (key, pos); adding an entry that is already there changes nothing, so replaying the

@@ -28,8 +28,15 @@
 
 struct piece {
 	uint64_t pos; /* where these bytes go */
-	size_t off;   /* where they start in the pending buffer */
+	size_t off;   /* where they start in the batch's buffer */
 	size_t len;
+};
+
+/* Records in memory: a contiguous run of them per segment is a piece. */
+struct batch {
+	struct raas_buf buf;
+	struct piece *pieces;
+	size_t npieces, cap_pieces;
 };
 
 struct raas_log {
@@ -37,10 +44,13 @@ struct raas_log {
 	bool writable;
 	int fds[MAX_SEGMENTS]; /* -1 when not open */
 	uint32_t nsegments;    /* segments 0 .. nsegments-1 exist */
-	uint64_t end;          /* position after the last committed record */
-	struct raas_buf pending;
-	struct piece *pieces;
-	size_t npieces, cap_pieces;
+	uint64_t end;          /* position after the last written record */
+	struct batch pending;  /* records added since the last write */
+	/* The last written batch: raas_log_write hands it over, raas_log_sync puts its bytes
+	 * into the files (possibly in another thread) and makes them durable. Its records are
+	 * read from memory until the next write replaces it. */
+	struct batch flight;
+	bool flight_in_files; /* its bytes were written to the files */
 	uint64_t pending_end; /* where the next pending record would go */
 	uint64_t durable;     /* everything before it is on disk (fdatasync'ed) */
 	uint32_t sync_from;   /* first segment written since the last sync (UINT32_MAX: none) */
@@ -168,7 +178,9 @@ raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, str
 	log->writable = writable;
 	for (int i = 0; i < MAX_SEGMENTS; i++)
 		log->fds[i] = -1;
-	raas_buf_init(&log->pending, (size_t)4 << 30);
+	raas_buf_init(&log->pending.buf, (size_t)4 << 30);
+	raas_buf_init(&log->flight.buf, (size_t)4 << 30);
+	log->flight_in_files = true;
 	/* Segments are numbered densely from 0; find the last one. */
 	for (log->nsegments = 0; log->nsegments < MAX_SEGMENTS; log->nsegments++) {
 		char path[4096];
@@ -210,8 +222,10 @@ void raas_log_close(struct raas_log *log)
 	for (int i = 0; i < MAX_SEGMENTS; i++)
 		if (log->fds[i] >= 0)
 			close(log->fds[i]);
-	raas_buf_free(&log->pending);
-	raas_free(log->pieces);
+	raas_buf_free(&log->pending.buf);
+	raas_free(log->pending.pieces);
+	raas_buf_free(&log->flight.buf);
+	raas_free(log->flight.pieces);
 	raas_free(log->dir);
 	raas_free(log);
 }
@@ -300,15 +314,24 @@ static void decode(const unsigned char *hdr, uint64_t pos, struct raas_log_recor
 	rec->leaf = (const char *)hdr + RAAS_LOG_HEADER_BYTES;
 }
 
+static raas_rc put_flight(struct raas_log *log, struct raas_err *err);
+static void cut_back(struct raas_log *log);
+
 raas_rc raas_log_scan(struct raas_log *log, uint64_t from, uint64_t keep,
                       raas_rc (*fn)(void *ctx, const struct raas_log_record *rec), void *ctx,
                       bool truncate_torn, struct raas_err *err)
 {
-	unsigned char *buf = raas_malloc(SCAN_CHUNK);
+	unsigned char *buf;
 	struct raas_buf one;
 	uint64_t pos = from;
 	raas_rc rc = RAAS_OK;
 
+	/* The scan reads the files: a batch written but not synced goes there first. */
+	if (!log->flight_in_files && (rc = put_flight(log, err))) {
+		cut_back(log);
+		return rc;
+	}
+	buf = raas_malloc(SCAN_CHUNK);
 	raas_buf_init(&one, (size_t)RAAS_LOG_MAX_LEAF + 64);
 	if (!buf)
 		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
@@ -412,18 +435,18 @@ done:
 	return rc;
 }
 
-/* Reads a record of the pending batch (added, not yet written) from memory. */
-static raas_rc read_pending(struct raas_log *log, uint64_t pos, struct raas_log_record *rec,
-                            struct raas_buf *scratch, struct raas_err *err)
+/* Reads a record of a batch in memory (pending, or the last written one). */
+static raas_rc read_batch(const struct batch *b, uint64_t pos, struct raas_log_record *rec,
+                          struct raas_buf *scratch, struct raas_err *err)
 {
-	for (size_t i = 0; i < log->npieces; i++) {
-		const struct piece *p = &log->pieces[i];
+	for (size_t i = 0; i < b->npieces; i++) {
+		const struct piece *p = &b->pieces[i];
 		const unsigned char *hdr;
 		long len;
 		raas_rc rc;
 		if (pos < p->pos || pos >= p->pos + p->len)
 			continue;
-		hdr = (const unsigned char *)log->pending.data + p->off + (pos - p->pos);
+		hdr = (const unsigned char *)b->buf.data + p->off + (pos - p->pos);
 		len = check_header(hdr, p->pos + p->len - pos);
 		if (len < 0)
 			break;
@@ -449,7 +472,9 @@ raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record
 	raas_rc rc;
 
 	if (pos >= log->end && pos < log->pending_end)
-		return read_pending(log, pos, rec, scratch, err);
+		return read_batch(&log->pending, pos, rec, scratch, err);
+	if (log->flight.npieces && pos >= log->flight.pieces[0].pos && pos < log->end)
+		return read_batch(&log->flight, pos, rec, scratch, err);
 	if (seg >= log->nsegments || pos >= log->end)
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "no log record at position %llu",
 		                    (unsigned long long)pos);
@@ -488,6 +513,7 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
                      uint64_t customer_seq, int64_t clock_us, const char *leaf, size_t len,
                      uint64_t *pos)
 {
+	struct batch *b = &log->pending;
 	unsigned char hdr[RAAS_LOG_HEADER_BYTES] = {0};
 	static const unsigned char zeros[8] = {0};
 	size_t size = record_size(len);
@@ -498,20 +524,20 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 		return RAAS_E_INPUT;
 	if (off_of(at) + size > RAAS_LOG_SEGMENT_MAX)
 		at = make_pos(seg_of(at) + 1, 0); /* does not fit: starts the next segment */
-	if (log->npieces == 0 ||
-	    log->pieces[log->npieces - 1].pos + log->pieces[log->npieces - 1].len != at) {
-		if (log->npieces == log->cap_pieces) {
-			size_t cap = log->cap_pieces ? log->cap_pieces * 2 : 4;
-			struct piece *p = raas_realloc(log->pieces, cap * sizeof *p);
+	if (b->npieces == 0 ||
+	    b->pieces[b->npieces - 1].pos + b->pieces[b->npieces - 1].len != at) {
+		if (b->npieces == b->cap_pieces) {
+			size_t cap = b->cap_pieces ? b->cap_pieces * 2 : 4;
+			struct piece *p = raas_realloc(b->pieces, cap * sizeof *p);
 			if (!p)
 				return RAAS_E_NOMEM;
-			log->pieces = p;
-			log->cap_pieces = cap;
+			b->pieces = p;
+			b->cap_pieces = cap;
 		}
-		log->pieces[log->npieces].pos = at;
-		log->pieces[log->npieces].off = log->pending.len;
-		log->pieces[log->npieces].len = 0;
-		log->npieces++;
+		b->pieces[b->npieces].pos = at;
+		b->pieces[b->npieces].off = b->buf.len;
+		b->pieces[b->npieces].len = 0;
+		b->npieces++;
 	}
 	put32(hdr, MAGIC);
 	put32(hdr + 4, (uint32_t)len);
@@ -521,13 +547,13 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	put64(hdr + 32, (uint64_t)clock_us);
 	put64(hdr + 8, checksum(hdr, leaf, len));
 	/* Room for the whole record first, so that a failure leaves the batch as it was. */
-	if ((rc = raas_buf_reserve(&log->pending, size)))
+	if ((rc = raas_buf_reserve(&b->buf, size)))
 		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
-	if ((rc = raas_buf_append(&log->pending, hdr, sizeof hdr)) ||
-	    (rc = raas_buf_append(&log->pending, leaf, len)) ||
-	    (rc = raas_buf_append(&log->pending, zeros, size - sizeof hdr - len)))
+	if ((rc = raas_buf_append(&b->buf, hdr, sizeof hdr)) ||
+	    (rc = raas_buf_append(&b->buf, leaf, len)) ||
+	    (rc = raas_buf_append(&b->buf, zeros, size - sizeof hdr - len)))
 		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
-	log->pieces[log->npieces - 1].len += size;
+	b->pieces[b->npieces - 1].len += size;
 	log->pending_end = at + size;
 	*pos = at;
 	return RAAS_OK;
@@ -535,13 +561,18 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 
 size_t raas_log_pending(const struct raas_log *log)
 {
-	return log->pending.len;
+	return log->pending.buf.len;
+}
+
+static void batch_reset(struct batch *b)
+{
+	raas_buf_reset(&b->buf);
+	b->npieces = 0;
 }
 
 void raas_log_discard(struct raas_log *log)
 {
-	raas_buf_reset(&log->pending);
-	log->npieces = 0;
+	batch_reset(&log->pending);
 	log->pending_end = log->end;
 }
 
@@ -551,6 +582,8 @@ static void cut_back(struct raas_log *log)
 	struct raas_err ignored;
 
 	raas_log_discard(log);
+	batch_reset(&log->flight);
+	log->flight_in_files = true;
 	/* If even that fails, the unacknowledged tail stays in the file; the next open replays
 	 * it as stored (nothing acknowledged depends on it either way). */
 	if (cut_at(log, log->durable, &ignored) != RAAS_OK)
@@ -559,16 +592,43 @@ static void cut_back(struct raas_log *log)
 	log->sync_from = UINT32_MAX;
 }
 
+/* Writes the last written batch's bytes into the segment files (their descriptors were
+ * opened by raas_log_write). Touches nothing the writer changes meanwhile. */
+static raas_rc put_flight(struct raas_log *log, struct raas_err *err)
+{
+	for (size_t i = 0; i < log->flight.npieces; i++) {
+		const struct piece *p = &log->flight.pieces[i];
+		const char *data = log->flight.buf.data + p->off;
+		size_t left = p->len;
+		uint64_t off = off_of(p->pos);
+		int fd = log->fds[seg_of(p->pos)];
+
+		while (left) {
+			ssize_t n = pwrite(fd, data, left, (off_t)off);
+			if (n < 0) {
+				if (errno == EINTR)
+					continue;
+				return sys_error(err, "cannot write the log", log->dir);
+			}
+			data += n;
+			off += (uint64_t)n;
+			left -= (size_t)n;
+		}
+	}
+	log->flight_in_files = true;
+	return RAAS_OK;
+}
+
 raas_rc raas_log_write(struct raas_log *log, struct raas_err *err)
 {
 	raas_rc rc = RAAS_OK;
+	struct batch t;
 
-	for (size_t i = 0; i < log->npieces; i++) {
-		const struct piece *p = &log->pieces[i];
-		uint32_t seg = seg_of(p->pos);
-		const char *data = log->pending.data + p->off;
-		size_t left = p->len;
-		uint64_t off = off_of(p->pos);
+	/* A batch written but never synced goes to the files before it is replaced. */
+	if (!log->flight_in_files && (rc = put_flight(log, err)))
+		goto fail;
+	for (size_t i = 0; i < log->pending.npieces; i++) {
+		uint32_t seg = seg_of(log->pending.pieces[i].pos);
 		int fd;
 
 		if (seg >= log->nsegments) {
@@ -584,29 +644,20 @@ raas_rc raas_log_write(struct raas_log *log, struct raas_err *err)
 			if ((rc = fsync_dir(log->dir, err)))
 				goto fail;
 		}
-		fd = segment_fd(log, seg, err);
-		if (fd < 0) {
+		if (segment_fd(log, seg, err) < 0) {
 			rc = RAAS_E_STORAGE;
 			goto fail;
 		}
 		if (seg < log->sync_from)
 			log->sync_from = seg;
-		while (left) {
-			ssize_t n = pwrite(fd, data, left, (off_t)off);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				rc = sys_error(err, "cannot write the log", log->dir);
-				goto fail;
-			}
-			data += n;
-			off += (uint64_t)n;
-			left -= (size_t)n;
-		}
 	}
+	/* The pending batch becomes the flight; the old flight's memory is reused. */
+	t = log->flight;
+	log->flight = log->pending;
+	log->pending = t;
+	batch_reset(&log->pending);
+	log->flight_in_files = log->flight.npieces == 0;
 	log->end = log->pending_end;
-	raas_buf_reset(&log->pending);
-	log->npieces = 0;
 	return RAAS_OK;
 fail:
 	cut_back(log);
@@ -616,7 +667,10 @@ fail:
 raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err)
 {
 	uint32_t last = seg_of(log->end);
+	raas_rc rc;
 
+	if (!log->flight_in_files && (rc = put_flight(log, err)))
+		return rc;
 	for (uint32_t seg = log->sync_from; seg <= last && seg < log->nsegments; seg++) {
 		if (log->fds[seg] >= 0 && fdatasync(log->fds[seg]) != 0)
 			return sys_error(err, "cannot make the log durable (fdatasync)", log->dir);

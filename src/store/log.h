@@ -60,7 +60,8 @@ uint64_t raas_log_end(const struct raas_log *log);
  * log) the log is cut there — a torn tail left by a crash — and the end moves back; without
  * it the scan just ends there. Such a record before position keep (known durable) is damage:
  * RAAS_E_STORAGE, and nothing is cut. A non-zero return of fn stops the scan and is
- * returned. */
+ * returned. A batch written but not synced is put into the files first, so the scan must
+ * not run while raas_log_sync does. */
 RAAS_WUR raas_rc raas_log_scan(struct raas_log *log, uint64_t from, uint64_t keep,
                                raas_rc (*fn)(void *ctx, const struct raas_log_record *rec),
                                void *ctx, bool truncate_torn, struct raas_err *err);
@@ -81,13 +82,16 @@ RAAS_WUR raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, u
 size_t raas_log_pending(const struct raas_log *log);
 /* Writes the pending batch and makes it durable: raas_log_write then raas_log_sync. */
 RAAS_WUR raas_rc raas_log_commit(struct raas_log *log, struct raas_err *err);
-/* Writes the pending batch to the files (the page cache) without waiting for the disk; its
- * records become readable. On failure the log is cut back to its durable end — nothing
- * half-written stays — and RAAS_E_STORAGE says what failed. */
+/* Ends the pending batch: its records get their place in the files (segments are created
+ * here) and stay readable from memory; raas_log_sync writes and syncs them, so that the
+ * copy into the page cache happens wherever the sync runs. A batch written but never
+ * synced is written to the files first. On failure the log is cut back to its durable end
+ * — nothing half-written stays — and RAAS_E_STORAGE says what failed. */
 RAAS_WUR raas_rc raas_log_write(struct raas_log *log, struct raas_err *err);
-/* Makes everything written so far durable (fdatasync of the segments written since the last
- * sync). It may run in another thread while the writer only adds records (raas_log_add)
- * and reads them; on failure the writer must then call raas_log_abort. */
+/* Puts the written batch into the files and makes everything written so far durable
+ * (fdatasync of the segments written since the last sync). It may run in another thread
+ * while the writer only adds records (raas_log_add) and reads them (raas_log_read); on
+ * failure the writer must then call raas_log_abort. */
 RAAS_WUR raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err);
 /* Makes everything from position from to the end durable (recovery: a tail written by a
  * process that died before its sync). */

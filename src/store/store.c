@@ -68,11 +68,13 @@ struct raas_store {
 
 	struct raas_store_contract **contracts;
 	size_t ncontracts, cap_contracts, committed_contracts;
+	size_t saved_contracts; /* committed versions state/contracts holds (SIZE_MAX: unknown) */
 	struct raas_strmap named_types; /* "customer\x1ftype" → 1 */
 
 	struct raas_store_invoice *invoices;
 	size_t ninvoices, cap_invoices, committed_invoices;
-	char **invoice_keys;            /* "contract\x1fSTART" of each invoice (the map's keys) */
+	size_t saved_invoices; /* committed invoices state/invoices holds (SIZE_MAX: unknown) */
+	char **invoice_keys;   /* "contract\x1fSTART" of each invoice (the map's keys) */
 	struct raas_strmap invoice_map; /* invoice key → index in invoices */
 	struct raas_arena names;        /* keys of named_types */
 
@@ -470,10 +472,23 @@ static raas_rc save_customers(struct raas_store *s, struct raas_err *err)
 	raas_rc rc = RAAS_OK;
 
 	raas_buf_init(&b, (size_t)1 << 30);
-	for (size_t i = 0; i < s->committed_customers && !rc; i++)
-		rc = raas_buf_printf(&b, "%llu %s\n",
-		                     (unsigned long long)s->customers[i].committed_entries,
-		                     s->customers[i].id);
+	for (size_t i = 0; i < s->committed_customers && !rc; i++) {
+		/* Rewritten after every batch: formatted by hand, printf would dominate. */
+		const struct customer *c = &s->customers[i];
+		char num[24];
+		size_t n = 0;
+		uint64_t v = c->committed_entries;
+		do
+			num[sizeof num - ++n] = (char)('0' + v % 10);
+		while ((v /= 10) && n < sizeof num);
+		if (!(rc = raas_buf_reserve(&b, n + c->len + 2))) {
+			memcpy(b.data + b.len, num + sizeof num - n, n);
+			b.data[b.len + n] = ' ';
+			memcpy(b.data + b.len + n + 1, c->id, c->len);
+			b.data[b.len + n + 1 + c->len] = '\n';
+			b.len += n + c->len + 2;
+		}
+	}
 	if (rc)
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 	else {
@@ -686,6 +701,8 @@ static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 	struct raas_buf b;
 	raas_rc rc = RAAS_OK;
 
+	if (s->saved_contracts == s->committed_contracts)
+		return RAAS_OK; /* versions are only ever appended: the file is up to date */
 	raas_buf_init(&b, (size_t)1 << 30);
 	for (size_t i = 0; i < s->committed_contracts && !rc; i++) {
 		const struct raas_store_contract *c = s->contracts[i];
@@ -702,9 +719,22 @@ static raas_rc save_contracts(struct raas_store *s, struct raas_err *err)
 	else {
 		pathf(path, "%s/state/contracts", s->tdir);
 		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+		if (!rc)
+			s->saved_contracts = s->committed_contracts;
 	}
 	raas_buf_free(&b);
 	return rc;
+}
+
+/* The number of space-separated fields from p up to end. */
+static size_t count_fields(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	for (; p < end; p++)
+		if (*p != ' ' && (p + 1 == end || p[1] == ' '))
+			n++;
+	return n;
 }
 
 /* Splits the next space-separated field off *p (up to end); returns it NUL-terminated. */
@@ -751,7 +781,7 @@ static raas_rc load_contracts(struct raas_store *s, struct raas_err *err)
 		}
 		if (!f[6] || !(c->id = raas_strdup(f[4])) || !(c->customer = raas_strdup(f[5])) ||
 		    !(c->effective = raas_strdup(f[6])) ||
-		    !(c->types = raas_calloc(3 * 64 + 1, sizeof *c->types))) {
+		    !(c->types = raas_calloc(count_fields(p, nl) + 1, sizeof *c->types))) {
 			free_contract(c);
 			rc = raas_err_set(err, f[6] ? RAAS_E_NOMEM : RAAS_E_STORAGE, path,
 			                  f[6] ? "out of memory" : "damaged contract list");
@@ -776,6 +806,7 @@ static raas_rc load_contracts(struct raas_store *s, struct raas_err *err)
 		p = nl + 1;
 	}
 	s->committed_contracts = s->ncontracts;
+	s->saved_contracts = s->ncontracts;
 out:
 	raas_buf_free(&b);
 	return rc;
@@ -876,6 +907,8 @@ static raas_rc save_invoices(struct raas_store *s, struct raas_err *err)
 	struct raas_buf b;
 	raas_rc rc = RAAS_OK;
 
+	if (s->saved_invoices == s->committed_invoices)
+		return RAAS_OK; /* invoices are only ever appended: the file is up to date */
 	raas_buf_init(&b, (size_t)1 << 30);
 	for (size_t i = 0; i < s->committed_invoices && !rc; i++) {
 		const struct raas_store_invoice *v = &s->invoices[i];
@@ -888,6 +921,8 @@ static raas_rc save_invoices(struct raas_store *s, struct raas_err *err)
 	else {
 		pathf(path, "%s/state/invoices", s->tdir);
 		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+		if (!rc)
+			s->saved_invoices = s->committed_invoices;
 	}
 	raas_buf_free(&b);
 	return rc;
@@ -928,6 +963,7 @@ static raas_rc load_invoices(struct raas_store *s, struct raas_err *err)
 		p = nl + 1;
 	}
 	s->committed_invoices = s->ninvoices;
+	s->saved_invoices = s->ninvoices;
 out:
 	raas_buf_free(&b);
 	return rc;
@@ -1238,8 +1274,10 @@ static void reset_derived(struct raas_store *s)
 	for (size_t i = 0; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
 	s->ncontracts = s->committed_contracts = 0;
+	s->saved_contracts = SIZE_MAX;
 	free_invoices(s, 0);
 	s->committed_invoices = 0;
+	s->saved_invoices = SIZE_MAX;
 	raas_strmap_free(&s->named_types);
 	raas_arena_reset(&s->names);
 	s->clock = RAAS_STORE_NO_CLOCK;
@@ -1358,6 +1396,7 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 		goto fail;
 	}
 	s->clock = RAAS_STORE_NO_CLOCK;
+	s->saved_contracts = s->saved_invoices = SIZE_MAX;
 	raas_arena_init(&s->names, 0);
 	pathf(path, "%s/raas-data.json", dir);
 	if (access(path, F_OK) != 0) {
@@ -1507,10 +1546,28 @@ raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raas_log_rec
 size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
                              size_t max)
 {
-	size_t n = raas_idtable_find(s->hot, key, positions, max);
+	size_t n = raas_store_find_event_recent(s, key, positions, max);
 
-	return n + raas_idtable_find(s->ids, key, positions + (n < max ? n : max),
-	                             n < max ? max - n : 0);
+	return n + raas_store_find_event_older(s, key, positions + (n < max ? n : max),
+	                                       n < max ? max - n : 0);
+}
+
+size_t raas_store_find_event_recent(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                                    size_t max)
+{
+	return raas_idtable_find(s->hot, key, positions, max);
+}
+
+void raas_store_prefetch_event(const struct raas_store *s, uint64_t key, bool older)
+{
+	raas_idtable_prefetch(older ? s->ids : s->hot, key);
+}
+
+size_t raas_store_find_event_older(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                                   size_t max)
+{
+	/* The cold table changes only inside raas_store_open (merge_hot). */
+	return raas_idtable_find(s->ids, key, positions, max);
 }
 
 raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,
@@ -1596,6 +1653,14 @@ void raas_store_discard(struct raas_store *s)
 	/* A batch on its way to the disk is finished first: it may well succeed. */
 	if (s->flight.active && complete_flight(s, &ignored) != RAAS_OK)
 		return; /* complete_flight discarded everything already */
+	if (!raas_log_pending(s->log) && !s->npending && s->ncontracts == s->committed_contracts &&
+	    s->ninvoices == s->committed_invoices && s->ncustomers == s->committed_customers) {
+		bool same = true;
+		for (size_t i = 0; i < s->ncustomers && same; i++)
+			same = s->customers[i].entries == s->customers[i].committed_entries;
+		if (same)
+			return; /* nothing to drop */
+	}
 	raas_log_discard(s->log);
 	for (size_t i = 0; i < s->npending; i++)
 		raas_idtable_remove(s->hot, s->pending[i].key, s->pending[i].pos);

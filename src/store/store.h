@@ -86,7 +86,9 @@ const struct raas_store_contract *raas_store_contract_latest(const struct raas_s
 /* Version `version` of contract id, or NULL. */
 const struct raas_store_contract *raas_store_contract_version(const struct raas_store *s,
                                                               const char *id, uint32_t version);
-/* True when some version of some contract of the customer names the event type. */
+/* True when some version of some contract of the customer names the event type. Only
+ * adding a contract version changes what it reads: other threads may call it while the
+ * writer adds and commits events. */
 bool raas_store_type_is_named(const struct raas_store *s, const char *customer, size_t clen,
                               const char *type, size_t tlen);
 
@@ -157,6 +159,17 @@ RAAS_WUR raas_rc raas_store_probe(struct raas_store *s, uint64_t pos, struct raa
  * no such event is found (RAAS_E_INPUT from the read, or another id) is no match. */
 size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t *positions,
                              size_t max);
+/* The two parts of raas_store_find_event. _older covers the ids indexed before the store
+ * was opened, in a part of the index nothing changes while it is open: other threads may
+ * call it while the writer adds and commits. _recent covers the rest (pending included)
+ * and belongs to the writer's thread. */
+size_t raas_store_find_event_older(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                                   size_t max);
+size_t raas_store_find_event_recent(const struct raas_store *s, uint64_t key, uint64_t *positions,
+                                    size_t max);
+/* Starts loading what a lookup of key in one part will read (a hint, for a lookup soon
+ * after); the same threads as the lookups. */
+void raas_store_prefetch_event(const struct raas_store *s, uint64_t key, bool older);
 /* Adds an event (its leaf bytes) of customer no, received at clock, to the batch. */
 RAAS_WUR raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,
                                       int64_t clock_us, const char *leaf, size_t len,

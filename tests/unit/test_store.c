@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -2416,7 +2417,7 @@ static size_t stored_at(struct raas_store *s, const char *cust, const char *id)
 enum crash_point { CRASH_BEFORE_WRITE, CRASH_IN_FLIGHT };
 
 /* In a child: opens the store, adds events (c1 e3, new customer c3 e1, c2 e2) and dies
- * before the batch is written, or just after it was handed to the group commit. */
+ * before the batch is written, or once the group commit has put it into the file. */
 static void crash_child(const struct data *d, enum crash_point at_point, int64_t t2)
 {
 	pid_t pid = fork();
@@ -2438,8 +2439,20 @@ static void crash_child(const struct data *d, enum crash_point at_point, int64_t
 			                         &err))
 				_exit(11);
 		}
-		if (at_point == CRASH_IN_FLIGHT && raas_store_commit_begin(s, t2, &err))
-			_exit(12);
+		if (at_point == CRASH_IN_FLIGHT) {
+			struct stat st;
+			off_t before = stat(d->seg, &st) == 0 ? st.st_size : 0;
+			if (raas_store_commit_begin(s, t2, &err))
+				_exit(12);
+			/* The group commit's thread writes the batch, then syncs it: die once
+			 * its bytes are in the file, whether or not the sync has finished. */
+			for (int i = 0; i < 10000; i++) {
+				if (stat(d->seg, &st) == 0 && st.st_size > before)
+					_exit(0);
+				nanosleep(&(struct timespec){.tv_nsec = 1000000}, NULL);
+			}
+			_exit(13);
+		}
 		_exit(0); /* no commit, no close: the process just ends */
 	}
 	assert_int_equal(waitpid(pid, &status, 0), pid);
