@@ -427,6 +427,40 @@ def duplicates_and_conflicts_inside_one_file():
            report(1, 0, [(1, "e1", "time: not an RFC 3339 timestamp")], [], (1, ["acme"])), "")
 
 
+@case
+def duplicates_and_conflicts_in_the_older_index():
+    # The index has a recent part and an older one, which the next writer fills once the
+    # recent part holds 2^19 ids (docs/internals/store.md); lookups in the older part run in
+    # the parallel stage of ingest. Store the original and the fillers, let a writer move
+    # them into the older part, and check every notation against it.
+    d = fresh()
+    fillers = 1 << 19
+    lines = [full()] + [ev(id=f"f{i}") for i in range(fillers)]
+    expect("original and fillers", ingest(d, lines), 0,
+           report(fillers + 1, 0, [], [], (fillers + 1, ["acme"])), "")
+    hot = os.path.join(d, "tenants", "t-default", "state", "ids-hot.tbl")
+    expect("the next writer moves them into the older part", ingest(d, []), 0, report(), "")
+    if os.path.getsize(hot) != 4096 + (1 << 16) * 16:
+        fail(f"ids-hot.tbl is {os.path.getsize(hot)} bytes: the ids were not moved")
+        return
+    dups = [full(),
+            full(props='{"a":1e3,"b":"A","c":{"x":62,"y":[1,2]}}'),
+            full(time="2026-01-05T08:00:00+08:00"),
+            '{"properties":{"c":{"y":[1,2],"x":62},"b":"A","a":1000},'
+            '"time":"2026-01-05T00:00:00Z","type":"t.x","customer":"acme","id":"e1"}',
+            ev(id="f7"), ev(id=f"f{fillers - 1}")]
+    conflicts = [full(props='{"a":1001,"b":"A","c":{"x":62,"y":[1,2]}}'),
+                 full(type_="t.y"), ev(id="f9", time="2026-01-05T00:00:01Z")]
+    expect("duplicates and conflicts found in the older part",
+           ingest(d, dups + conflicts + [ev(id="new")], "2026-01-10T00:00:01Z"), 0,
+           report(1, len(dups), [],
+                  [(len(dups) + 1, "e1", CONFLICT_TEXT), (len(dups) + 2, "e1", CONFLICT_TEXT),
+                   (len(dups) + 3, "f9", CONFLICT_TEXT)], (1, ["acme"])), "")
+    expect("the same again: the new id is now found in the recent part",
+           ingest(d, [ev(id="new"), full()], "2026-01-10T00:00:02Z"), 0,
+           report(duplicates=2), "")
+
+
 # ---------------------------------------------------------------- received time
 
 
