@@ -72,6 +72,9 @@ int raas_cli_main(int argc, char **argv, FILE *out, FILE *err);
 /* The commands (one per cmd_*.c). */
 extern const struct raas_cli_command raas_cmd_price;
 extern const struct raas_cli_command raas_cmd_init;
+extern const struct raas_cli_command raas_cmd_tenant_create;
+extern const struct raas_cli_command raas_cmd_tenant_key;
+extern const struct raas_cli_command raas_cmd_tenant_list;
 extern const struct raas_cli_command raas_cmd_contract_apply;
 extern const struct raas_cli_command raas_cmd_contract_show;
 extern const struct raas_cli_command raas_cmd_contract_list;

@@ -11,8 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 /* ---- SHA-256 ---- */
@@ -98,6 +100,21 @@ void raas_sha256_2(const void *a, size_t alen, const void *b, size_t blen, struc
 	sha256_update(ctx, a, alen);
 	sha256_update(ctx, b, blen);
 	sha256_end(ctx, out);
+}
+
+void raas_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                      struct raas_hash *out)
+{
+	unsigned int n = 0;
+
+	if (keylen > INT_MAX || !HMAC(EVP_sha256(), key, (int)keylen, data, len, out->b, &n) ||
+	    n != RAAS_HASH_BYTES)
+		sha256_fail("HMAC");
+}
+
+bool raas_equal_secret(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
 /* ---- random ---- */

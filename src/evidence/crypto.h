@@ -27,6 +27,12 @@ void raas_sha256(const void *data, size_t len, struct raas_hash *out);
 void raas_sha256_2(const void *a, size_t alen, const void *b, size_t blen, struct raas_hash *out);
 
 /* Fills buf with n bytes from the system's random source. RAAS_E_STORAGE when none. */
+/* HMAC-SHA256 of data under key. */
+void raas_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                      struct raas_hash *out);
+/* Whether the n bytes at a and b are equal, in time that does not depend on where they
+ * differ (secrets). */
+bool raas_equal_secret(const void *a, const void *b, size_t n);
 RAAS_WUR raas_rc raas_random_bytes(void *buf, size_t n, struct raas_err *err);
 
 /* The Ed25519 public key of a 32-byte secret seed (RFC 8032 §5.1.5). */

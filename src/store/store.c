@@ -3,7 +3,7 @@
  *
  * Layout of a data directory:
  *   DIR/raas-data.json               {"format":"raas-data/1","tenant":NAME} (written last)
- *   DIR/lock                         flock: one writer, many readers
+ *   (the tenant's directory itself is its lock: flock, one writer, many readers)
  *   DIR/tenants/t-NAME/tenant.json   {"name":NAME}
  *   DIR/tenants/t-NAME/log/N.seg     the tenant's log (log.h): the source of truth
  *   DIR/tenants/t-NAME/state/        derived state: ids.tbl + ids-hot.tbl (idtable.h), customers
@@ -296,24 +296,13 @@ raas_rc raas_store_signing_seed(const struct raas_store *s, unsigned char seed[3
 	return RAAS_OK;
 }
 
-raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err)
+/* Creates tenants/t-TENANT under dir (which exists) with an empty log and derived state. */
+static raas_rc make_tenant(const char *dir, const char *tenant, struct raas_err *err)
 {
-	char path[PATH_LEN], tdir[PATH_LEN], doc[512];
+	char path[PATH_LEN], tdir[PATH_LEN];
 	struct raas_buf b;
 	raas_rc rc;
-	int n;
 
-	if (strlen(dir) > DIR_MAX)
-		return raas_err_set(err, RAAS_E_INPUT, NULL,
-		                    "data directory path longer than %d bytes", DIR_MAX);
-	if (!valid_name(tenant, strlen(tenant)))
-		return raas_err_set(err, RAAS_E_INPUT, "--tenant",
-		                    "a tenant name is 1 to 128 characters A-Z a-z 0-9 . _ : -");
-	if (!dir_is_empty(dir))
-		return raas_err_set(err, RAAS_E_INPUT, dir,
-		                    "holds data already (init needs a new or empty directory)");
-	if ((rc = make_dir(dir, err)))
-		return rc;
 	pathf(path, "%s/tenants", dir);
 	pathf(tdir, "%s/tenants/t-%s", dir, tenant);
 	if ((rc = make_dir(path, err)) || (rc = make_dir(tdir, err)))
@@ -324,18 +313,22 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 	pathf(path, "%s/state", tdir);
 	if ((rc = make_dir(path, err)))
 		return rc;
-	{
+	for (int k = 0; k < 2; k++) {
 		struct raas_idtable *t;
-		for (int k = 0; k < 2; k++) {
-			pathf(path, "%s/state/%s", tdir, k ? "ids-hot.tbl" : "ids.tbl");
-			if ((rc = raas_idtable_open(path, true, &t, err)))
-				return rc;
-			rc = raas_idtable_sync(t, err);
-			raas_idtable_close(t);
-			if (rc)
-				return rc;
-		}
+		pathf(path, "%s/state/%s", tdir, k ? "ids-hot.tbl" : "ids.tbl");
+		if ((rc = raas_idtable_open(path, true, &t, err)))
+			return rc;
+		rc = raas_idtable_sync(t, err);
+		raas_idtable_close(t);
+		if (rc)
+			return rc;
 	}
+	if ((rc = create_key(tdir, err)))
+		return rc;
+	pathf(path, "%s/checkpoints", tdir);
+	if ((rc = make_dir(path, err)))
+		return rc;
+	/* tenant.json comes last: a tenant directory without it was never fully created. */
 	raas_buf_init(&b, 1024);
 	if ((rc = raas_buf_puts(&b, "{\"name\":")) ||
 	    (rc = raas_json_write_string(&b, tenant, strlen(tenant))) ||
@@ -346,15 +339,35 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 	pathf(path, "%s/tenant.json", tdir);
 	rc = write_file(path, b.data, b.len, true, err);
 	raas_buf_free(&b);
-	if (rc || (rc = create_key(tdir, err)))
+	if (rc || (rc = sync_dir(tdir, err)))
 		return rc;
-	pathf(path, "%s/checkpoints", tdir);
-	if ((rc = make_dir(path, err)))
+	pathf(path, "%s/tenants", dir);
+	return sync_dir(path, err);
+}
+
+static raas_rc check_tenant_name(const char *tenant, struct raas_err *err)
+{
+	if (!valid_name(tenant, strlen(tenant)))
+		return raas_err_set(err, RAAS_E_INPUT, "--tenant",
+		                    "a tenant name is 1 to 128 characters A-Z a-z 0-9 . _ : -");
+	return RAAS_OK;
+}
+
+raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err)
+{
+	char path[PATH_LEN], doc[512];
+	raas_rc rc;
+	int n;
+
+	if (strlen(dir) > DIR_MAX)
+		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		                    "data directory path longer than %d bytes", DIR_MAX);
+	if ((rc = check_tenant_name(tenant, err)))
 		return rc;
-	pathf(path, "%s/lock", dir);
-	if ((rc = write_file(path, "", 0, true, err)))
-		return rc;
-	if ((rc = sync_dir(tdir, err)))
+	if (!dir_is_empty(dir))
+		return raas_err_set(err, RAAS_E_INPUT, dir,
+		                    "holds data already (init needs a new or empty directory)");
+	if ((rc = make_dir(dir, err)) || (rc = make_tenant(dir, tenant, err)))
 		return rc;
 	/* The marker comes last: a directory without it was never fully initialised. */
 	n = snprintf(doc, sizeof doc, "{\"format\":\"%s\",\"tenant\":\"%s\"}\n", FORMAT, tenant);
@@ -362,6 +375,128 @@ raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *er
 	if ((rc = write_file(path, doc, (size_t)n, true, err)))
 		return rc;
 	return sync_dir(dir, err);
+}
+
+/* The directory's marker: its default tenant into *tenant (new, free with raas_free). */
+static raas_rc read_marker(const char *dir, char **tenant, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_arena arena;
+	struct raas_json *marker = NULL;
+	const struct raas_json *fmt, *t;
+	struct raas_buf b;
+	raas_rc rc;
+
+	if (strlen(dir) > DIR_MAX)
+		return raas_err_set(err, RAAS_E_INPUT, NULL,
+		                    "data directory path longer than %d bytes", DIR_MAX);
+	pathf(path, "%s/raas-data.json", dir);
+	if (access(path, F_OK) != 0)
+		return raas_err_set(err, RAAS_E_INPUT, dir,
+		                    "not a raas data directory (create one with: raas init %s)",
+		                    dir);
+	raas_buf_init(&b, 65536);
+	raas_arena_init(&arena, 0);
+	if ((rc = read_file(path, &b, err)))
+		goto out;
+	rc = raas_json_parse(&arena, b.data, b.len, NULL, &marker, err);
+	if (rc == RAAS_E_NOMEM)
+		goto out;
+	if (rc != RAAS_OK || !(fmt = raas_json_get(marker, "format")) ||
+	    fmt->type != RAAS_JSON_STRING || strcmp(fmt->u.str, FORMAT) ||
+	    !(t = raas_json_get(marker, "tenant")) || t->type != RAAS_JSON_STRING ||
+	    !valid_name(t->u.str, t->len)) {
+		rc = raas_err_set(err, RAAS_E_STORAGE, path, "not a %s data directory marker",
+		                  FORMAT);
+		goto out;
+	}
+	if (!(*tenant = raas_strdup(t->u.str)))
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+out:
+	raas_buf_free(&b);
+	raas_arena_free(&arena);
+	return rc;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Whether tenant exists in dir (its tenant.json, written last). */
+static bool tenant_exists(const char *dir, const char *tenant)
+{
+	char path[PATH_LEN];
+
+	pathf(path, "%s/tenants/t-%s/tenant.json", dir, tenant);
+	return access(path, F_OK) == 0;
+}
+
+raas_rc raas_store_create_tenant(const char *dir, const char *tenant, struct raas_err *err)
+{
+	char *dflt = NULL, path[PATH_LEN];
+	raas_rc rc;
+
+	if ((rc = read_marker(dir, &dflt, err)))
+		return rc;
+	raas_free(dflt);
+	if ((rc = check_tenant_name(tenant, err)))
+		return rc;
+	if (tenant_exists(dir, tenant))
+		return raas_err_set(err, RAAS_E_INPUT, tenant,
+		                    "a tenant of that name exists already");
+	/* A tenant whose creation was interrupted has no tenant.json: start it afresh. */
+	pathf(path, "%s/tenants/t-%s", dir, tenant);
+	if (!dir_is_empty(path))
+		return raas_err_set(err, RAAS_E_STORAGE, path,
+		                    "an unfinished tenant directory is in the way: remove it and "
+		                    "create the tenant again");
+	return make_tenant(dir, tenant, err);
+}
+
+raas_rc raas_store_tenants(const char *dir, char ***names, size_t *count, struct raas_err *err)
+{
+	char path[PATH_LEN], *dflt = NULL;
+	struct dirent *e;
+	DIR *d;
+	raas_rc rc;
+	size_t n = 0, cap = 0;
+	char **list = NULL;
+
+	*names = NULL;
+	*count = 0;
+	if ((rc = read_marker(dir, &dflt, err)))
+		return rc;
+	raas_free(dflt);
+	pathf(path, "%s/tenants", dir);
+	if (!(d = opendir(path)))
+		return sys_error(err, "cannot list the tenants", path);
+	while ((e = readdir(d))) {
+		const char *name = e->d_name + 2;
+		if (strncmp(e->d_name, "t-", 2) || !valid_name(name, strlen(name)) ||
+		    !tenant_exists(dir, name))
+			continue;
+		if (n == cap) {
+			char **l = raas_realloc(list, (cap = cap ? cap * 2 : 16) * sizeof *l);
+			if (!l)
+				goto oom;
+			list = l;
+		}
+		if (!(list[n] = raas_strdup(name)))
+			goto oom;
+		n++;
+	}
+	closedir(d);
+	qsort(list, n, sizeof *list, cmp_names);
+	*names = list;
+	*count = n;
+	return RAAS_OK;
+oom:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		raas_free(list[i]);
+	raas_free(list);
+	return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 }
 
 static raas_rc complete_flight(struct raas_store *s, struct raas_err *err);
@@ -1045,6 +1180,34 @@ static bool valid_cache_name(const char *name)
 	return n > 0 && n <= 200 && valid_name(name, n);
 }
 
+raas_rc raas_store_read_tenant_file(const char *dir, const char *tenant, const char *name,
+                                    struct raas_buf *out, struct raas_err *err)
+{
+	char path[PATH_LEN];
+
+	if (strlen(dir) > DIR_MAX || !valid_name(tenant, strlen(tenant)) || !valid_cache_name(name))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a tenant file name");
+	pathf(path, "%s/tenants/t-%s/%s", dir, tenant, name);
+	if (access(path, F_OK) != 0)
+		return raas_err_set(err, RAAS_E_INPUT, path, "no such file");
+	return read_file(path, out, err);
+}
+
+raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
+                                     const char *data, size_t len, struct raas_err *err)
+{
+	char path[PATH_LEN], tdir[PATH_LEN];
+	raas_rc rc;
+
+	if (strlen(dir) > DIR_MAX || !valid_name(tenant, strlen(tenant)) || !valid_cache_name(name))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a tenant file name");
+	pathf(tdir, "%s/tenants/t-%s", dir, tenant);
+	pathf(path, "%s/%s", tdir, name);
+	if ((rc = write_file(path, data, len, true, err)))
+		return rc;
+	return sync_dir(tdir, err);
+}
+
 raas_rc raas_store_get_cache(struct raas_store *s, const char *kind, const char *name,
                              struct raas_buf *out, struct raas_err *err)
 {
@@ -1372,61 +1535,46 @@ static raas_rc merge_hot(struct raas_store *s, struct raas_err *err)
 raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
                         struct raas_err *err)
 {
+	return raas_store_open_tenant(dir, NULL, writable, out, err);
+}
+
+raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writable,
+                               struct raas_store **out, struct raas_err *err)
+{
 	struct raas_store *s = raas_calloc(1, sizeof *s);
 	char path[PATH_LEN];
-	struct raas_arena arena;
-	struct raas_json *marker = NULL;
-	const struct raas_json *fmt, *tenant;
-	struct raas_buf b;
 	raas_rc rc;
 
-	raas_buf_init(&b, 65536);
-	raas_arena_init(&arena, 0);
 	if (s)
 		s->lock_fd = -1; /* before anything can fail: close() must not take fd 0 */
 	if (!s || !(s->dir = raas_strdup(dir))) {
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 		goto fail;
 	}
-	s->lock_fd = -1;
 	s->writable = writable;
-	if (strlen(dir) > DIR_MAX) {
-		rc = raas_err_set(err, RAAS_E_INPUT, NULL,
-		                  "data directory path longer than %d bytes", DIR_MAX);
-		goto fail;
-	}
 	s->clock = RAAS_STORE_NO_CLOCK;
 	s->saved_contracts = s->saved_invoices = SIZE_MAX;
 	raas_arena_init(&s->names, 0);
-	pathf(path, "%s/raas-data.json", dir);
-	if (access(path, F_OK) != 0) {
-		rc = raas_err_set(err, RAAS_E_INPUT, dir,
-		                  "not a raas data directory (create one with: raas init %s)", dir);
+	if ((rc = read_marker(dir, &s->tenant, err)))
 		goto fail;
-	}
-	if ((rc = read_file(path, &b, err)))
-		goto fail;
-	rc = raas_json_parse(&arena, b.data, b.len, NULL, &marker, err);
-	if (rc == RAAS_E_NOMEM)
-		goto fail;
-	if (rc != RAAS_OK || !(fmt = raas_json_get(marker, "format")) ||
-	    fmt->type != RAAS_JSON_STRING || strcmp(fmt->u.str, FORMAT) ||
-	    !(tenant = raas_json_get(marker, "tenant")) || tenant->type != RAAS_JSON_STRING ||
-	    !valid_name(tenant->u.str, tenant->len)) {
-		rc = raas_err_set(err, RAAS_E_STORAGE, path, "not a %s data directory marker",
-		                  FORMAT);
-		goto fail;
-	}
-	if (!(s->tenant = raas_strdup(tenant->u.str))) {
-		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
-		goto fail;
+	if (tenant) {
+		raas_free(s->tenant);
+		if (!(s->tenant = raas_strdup(tenant))) {
+			rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+			goto fail;
+		}
+		if (!valid_name(tenant, strlen(tenant)) || !tenant_exists(dir, tenant)) {
+			rc = raas_err_set(err, RAAS_E_INPUT, tenant, "no such tenant in %s", dir);
+			goto fail;
+		}
 	}
 	pathf(s->tdir, "%s/tenants/t-%s", dir, s->tenant);
 
-	pathf(path, "%s/lock", dir);
-	s->lock_fd = open(path, O_RDWR | O_CLOEXEC);
+	/* The lock is the tenant's directory itself: one per tenant, so that one process can
+	 * hold many tenants (the server). */
+	s->lock_fd = open(s->tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (s->lock_fd < 0 || flock(s->lock_fd, writable ? LOCK_EX : LOCK_SH) != 0) {
-		rc = sys_error(err, "cannot lock the data directory", path);
+		rc = sys_error(err, "cannot lock the tenant's data", s->tdir);
 		goto fail;
 	}
 	pathf(path, "%s/log", s->tdir);
@@ -1464,13 +1612,9 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 		if ((rc = create_key(s->tdir, err)))
 			goto fail;
 	}
-	raas_buf_free(&b);
-	raas_arena_free(&arena);
 	*out = s;
 	return RAAS_OK;
 fail:
-	raas_buf_free(&b);
-	raas_arena_free(&arena);
 	raas_store_close(s);
 	return rc;
 }

@@ -6,7 +6,8 @@
  * recorded clock. A writer appends a batch of entries, commits it (one fdatasync), then
  * updates the derived state; opening the store replays the log tail the derived state has
  * not seen, so a crash at any instant loses nothing acknowledged and leaves both consistent.
- * One writer at a time (an exclusive lock on the directory); readers take a shared lock.
+ * One writer per tenant at a time (an exclusive lock on the tenant's directory); readers
+ * take a shared lock.
  */
 #ifndef RAAS_STORE_STORE_H
 #define RAAS_STORE_STORE_H
@@ -49,9 +50,22 @@ struct raas_store;
  * directory may exist if it is empty. RAAS_E_INPUT when it holds data already. */
 RAAS_WUR raas_rc raas_store_init(const char *dir, const char *tenant, struct raas_err *err);
 
-/* Opens the data directory's tenant for reading or writing (a writer waits for the
- * exclusive lock). RAAS_E_INPUT when dir is not a data directory. *out is new (free with
- * raas_store_close). */
+/* Adds a tenant to an initialised data directory. RAAS_E_INPUT when the name is not valid
+ * or the tenant exists already. */
+RAAS_WUR raas_rc raas_store_create_tenant(const char *dir, const char *tenant,
+                                          struct raas_err *err);
+/* The tenants of dir, sorted by name: *names is new (free each and the array with
+ * raas_free). */
+RAAS_WUR raas_rc raas_store_tenants(const char *dir, char ***names, size_t *count,
+                                    struct raas_err *err);
+
+/* Opens a tenant of the data directory for reading or writing (a writer waits for the
+ * tenant's exclusive lock); NULL is the directory's tenant (the one `init` created).
+ * RAAS_E_INPUT when dir is not a data directory or has no such tenant. *out is new (free
+ * with raas_store_close). */
+RAAS_WUR raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writable,
+                                        struct raas_store **out, struct raas_err *err);
+/* raas_store_open_tenant(dir, NULL, ...). */
 RAAS_WUR raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
                                  struct raas_err *err);
 /* Takes s (NULL is fine); an uncommitted batch is dropped. */
@@ -128,6 +142,17 @@ RAAS_WUR raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *cus
 /* Appends the checkpoint lines of customer to out (nothing when it has none). */
 RAAS_WUR raas_rc raas_store_checkpoints(struct raas_store *s, const char *customer,
                                         struct raas_buf *out, struct raas_err *err);
+
+/* ---- a tenant's own files ---- */
+
+/* Files of a tenant that are neither log nor derived state (its API keys, webhook
+ * endpoints): DIR/tenants/t-TENANT/NAME, read whole; written atomically and durably (a
+ * temporary file, fsync, rename, fsync of the directory). The caller serialises writers.
+ * RAAS_E_INPUT when the file does not exist (read) or a name is not valid. */
+RAAS_WUR raas_rc raas_store_read_tenant_file(const char *dir, const char *tenant, const char *name,
+                                             struct raas_buf *out, struct raas_err *err);
+RAAS_WUR raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
+                                              const char *data, size_t len, struct raas_err *err);
 
 /* ---- caches ---- */
 

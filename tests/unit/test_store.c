@@ -1634,7 +1634,7 @@ static void store_init_layout(void **state)
 	pathf(path, sizeof path, "%s/tenant.json", d.tdir);
 	assert_file_is(path, "{\"name\":\"acme\"}\n");
 	pathf(path, sizeof path, "%s/lock", d.dir);
-	assert_int_equal(file_size(path), 0);
+	assert_int_equal(access(path, F_OK), -1); /* the tenant's directory is the lock */
 	assert_int_equal(file_size(d.seg), 0);
 	assert_int_equal(file_size(d.ids), IDT_SIZE(IDT_MIN_CAP));
 
@@ -1661,6 +1661,57 @@ static void store_init_layout(void **state)
 		pathf(path, sizeof path, "%s/empty/tenants/t-%s/tenant.json", c->dir, name);
 		assert_true(file_size(path) > 0);
 	}
+}
+
+static size_t stored_at(struct raas_store *s, const char *cust, const char *id);
+
+/* Many tenants in one directory: created, listed, opened by name, each with its own lock
+ * (one process may write two at once) and its own data. */
+static void store_tenants(void **state)
+{
+	struct ctx *c = *state;
+	struct data d;
+	struct raas_store *a, *b, *r;
+	struct raas_err err;
+	char **names;
+	size_t n;
+	int64_t t1 = at("2026-01-06T00:00:00Z");
+
+	data_paths(c, &d, "acme");
+	assert_int_equal(raas_store_init(d.dir, "acme", &err), RAAS_OK);
+	assert_int_equal(raas_store_create_tenant(d.dir, "beta", &err), RAAS_OK);
+	assert_int_equal(raas_store_create_tenant(d.dir, "beta", &err), RAAS_E_INPUT);
+	assert_string_equal(err.path, "beta");
+	assert_string_equal(err.message, "a tenant of that name exists already");
+	assert_int_equal(raas_store_create_tenant(d.dir, "a b", &err), RAAS_E_INPUT);
+	assert_string_equal(err.message,
+	                    "a tenant name is 1 to 128 characters A-Z a-z 0-9 . _ : -");
+	assert_int_equal(raas_store_create_tenant(c->dir, "x", &err), RAAS_E_INPUT);
+	assert_int_equal(raas_store_tenants(d.dir, &names, &n, &err), RAAS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "acme");
+	assert_string_equal(names[1], "beta");
+	for (size_t i = 0; i < n; i++)
+		raas_free(names[i]);
+	raas_free(names);
+
+	assert_int_equal(raas_store_open_tenant(d.dir, "beta", true, &b, &err), RAAS_OK);
+	assert_int_equal(raas_store_open_tenant(d.dir, NULL, true, &a, &err), RAAS_OK);
+	assert_string_equal(raas_store_tenant(a), "acme");
+	assert_string_equal(raas_store_tenant(b), "beta");
+	add_event(b, "c1", "e1", t1);
+	commit(b, t1);
+	raas_store_close(b);
+	assert_int_equal(raas_store_customer_count(a), 0);
+	raas_store_close(a);
+	assert_int_equal(raas_store_open_tenant(d.dir, "beta", false, &r, &err), RAAS_OK);
+	assert_int_equal(raas_store_customer_count(r), 1);
+	assert_int_equal(stored_at(r, "c1", "e1"), 1);
+	raas_store_close(r);
+	assert_int_equal(raas_store_open_tenant(d.dir, "gamma", false, &r, &err), RAAS_E_INPUT);
+	assert_string_equal(err.path, "gamma");
+	assert_true(strstr(err.message, "no such tenant") != NULL);
+	assert_int_equal(raas_store_open_tenant(d.dir, "../acme", false, &r, &err), RAAS_E_INPUT);
 }
 
 static void store_init_refuses(void **state)
@@ -2755,6 +2806,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(idtable_capacity_overflow, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_init_layout, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_init_refuses, setup, teardown),
+	        cmocka_unit_test_setup_teardown(store_tenants, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_open_not_data_dir, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_customers_and_events, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_contracts, setup, teardown),
