@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "evidence/bundle.h"
 #include "raas/time.h"
+#include "service/service.h"
 #include "settle/load.h"
 #include "settle/settle.h"
 #include "store/store.h"
@@ -239,20 +240,6 @@ static const struct raas_cli_option invoice_options[] = {
         {NULL, 0, NULL, NULL},
 };
 
-/* Appends the invoice of period p at now: the stored document when settle stored it. */
-static raas_rc invoice_doc(struct raas_store *store, struct raas_ledger *l,
-                           const struct raas_period *p, int64_t now, struct raas_buf *out,
-                           struct raas_err *err)
-{
-	const struct raas_store_invoice *inv;
-	bool locked;
-
-	if (now >= p->lock_us &&
-	    (inv = raas_store_invoice_find(store, raas_ledger_contract(l), p->start_us)))
-		return raas_load_invoice(store, inv, out, err);
-	return raas_ledger_invoice(l, p, now, out, &locked, err);
-}
-
 static int run_invoice(struct raas_cli *cli)
 {
 	struct raas_store *store = NULL;
@@ -272,7 +259,7 @@ static int run_invoice(struct raas_cli *cli)
 	if (raas_load_version(store, raas_store_contract_latest(store, cli->args[0]), &doc, &err) ||
 	    raas_ledger_period(ls.v[0], raas_date_midnight(day, doc->tz_offset_min), now, &p,
 	                       &err) ||
-	    invoice_doc(store, ls.v[0], &p, now, &out, &err)) {
+	    raas_svc_invoice(store, ls.v[0], &p, now, &out, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}

@@ -1,0 +1,56 @@
+/* service.h — operations on an open tenant store that both front ends offer: the command
+ * line (src/cli) and the HTTP API (src/server). Each takes what the caller parsed, does the
+ * work through the engine, and writes the documents of cli.md and server.md; the front ends
+ * only read arguments and print or send.
+ */
+#ifndef RAAS_SERVICE_SERVICE_H
+#define RAAS_SERVICE_SERVICE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "contract/contract.h"
+#include "raas/error.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+/* ---- contracts (contracts.md "Versions") ---- */
+
+struct raas_apply_result {
+	uint32_t version;
+	bool unchanged;     /* identical to the latest version: nothing was stored */
+	char effective[16]; /* YYYY-MM-DD: the start of the version's effective period */
+};
+
+/* Applies contract next (parsed and valid) at clock now: a new contract, a new version
+ * governing from the period containing effective_day (when has_effective) or now, or nothing
+ * when it is identical to the latest version. The version rules and the clock rule are
+ * checked: RAAS_E_INPUT with every problem in problems (the clock rule: err only). On
+ * success the version is durable. */
+RAAS_WUR raas_rc raas_svc_apply(struct raas_store *store, const struct raas_contract *next,
+                                bool has_effective, const char *effective_date, int64_t now,
+                                struct raas_apply_result *out, struct raas_problems *problems,
+                                struct raas_err *err);
+/* Appends {"id","version"} (the answer to an apply). */
+RAAS_WUR raas_rc raas_svc_write_applied(struct raas_buf *b, const char *id, uint32_t version);
+/* Appends {"id","version","customer","effective","applied","document"} of one version. */
+RAAS_WUR raas_rc raas_svc_write_version(struct raas_store *store,
+                                        const struct raas_store_contract *meta, struct raas_buf *b,
+                                        struct raas_err *err);
+/* The latest version of every contract (of customer, when not NULL), sorted by id: *out is
+ * new (free with raas_free), *n entries. */
+RAAS_WUR raas_rc raas_svc_latest_versions(const struct raas_store *store, const char *customer,
+                                          const struct raas_store_contract ***out, size_t *n);
+/* Appends the listing line {"id","customer","version","effective","applied"} of meta. */
+RAAS_WUR raas_rc raas_svc_write_listing(struct raas_buf *b, const struct raas_store_contract *meta);
+
+/* ---- invoices ---- */
+
+/* Appends the invoice of period p of ledger l at now: the stored document when `settle`
+ * stored it, else computed (both give the same bytes). */
+RAAS_WUR raas_rc raas_svc_invoice(struct raas_store *store, struct raas_ledger *l,
+                                  const struct raas_period *p, int64_t now, struct raas_buf *out,
+                                  struct raas_err *err);
+
+#endif
