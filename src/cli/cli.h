@@ -75,6 +75,7 @@ extern const struct raas_cli_command raas_cmd_init;
 extern const struct raas_cli_command raas_cmd_tenant_create;
 extern const struct raas_cli_command raas_cmd_tenant_key;
 extern const struct raas_cli_command raas_cmd_tenant_list;
+extern const struct raas_cli_command raas_cmd_serve;
 extern const struct raas_cli_command raas_cmd_contract_apply;
 extern const struct raas_cli_command raas_cmd_contract_show;
 extern const struct raas_cli_command raas_cmd_contract_list;

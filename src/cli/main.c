@@ -22,6 +22,7 @@ static const struct raas_cli_command *const commands[] = {
         &raas_cmd_tenant_create,
         &raas_cmd_tenant_key,
         &raas_cmd_tenant_list,
+        &raas_cmd_serve,
         &raas_cmd_contract_apply,
         &raas_cmd_contract_show,
         &raas_cmd_contract_list,

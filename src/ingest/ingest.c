@@ -371,6 +371,10 @@ static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
 		return rc;
 	if (rc == RAAS_OK)
 		rc = raas_event_check_clock(&ev, opt->now_us, &problem);
+	if (rc == RAAS_OK && opt->only_customer &&
+	    (strlen(opt->only_customer) != ev.customer_len ||
+	     memcmp(opt->only_customer, ev.customer, ev.customer_len)))
+		rc = raas_err_set(&problem, RAAS_E_INPUT, "customer", "not allowed for this key");
 	if (rc) {
 		if (id && !(p->id = raas_arena_strndup(keep, id, id_len)))
 			return RAAS_E_NOMEM;
@@ -655,7 +659,43 @@ static void window_reset(struct window *w)
 	}
 }
 
+/* Where the NDJSON comes from: a file descriptor, or bytes in memory. */
+struct source {
+	int fd; /* -1: data */
+	const char *data;
+	size_t len, off;
+};
+
+static ssize_t source_read(struct source *src, char *buf, size_t n)
+{
+	size_t k;
+
+	if (src->fd >= 0)
+		return read(src->fd, buf, n);
+	k = src->len - src->off < n ? src->len - src->off : n;
+	memcpy(buf, src->data + src->off, k);
+	src->off += k;
+	return (ssize_t)k;
+}
+
+static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct raas_err *err);
+
 raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
+{
+	struct source src = {.fd = fd};
+
+	return ingest_source(in, &src, err);
+}
+
+raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
+                           struct raas_err *err)
+{
+	struct source src = {.fd = -1, .data = data, .len = len};
+
+	return ingest_source(in, &src, err);
+}
+
+static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct raas_err *err)
 {
 	struct pipeline pl;
 	const size_t max = in->opt.limits.max_bytes;
@@ -705,7 +745,8 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 		/* At least one read per window (a carried line is at most max + 1 bytes, so there
 		 * is always room), then on until the window holds a chunk. */
 		do {
-			ssize_t n = read(fd, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
+			ssize_t n =
+			        source_read(src, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -735,7 +776,8 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 				break;
 			len = nl ? (size_t)(nl - (w->buf + start)) : w->len - start;
 			line++;
-			if (!blank(w->buf + start, len) && (rc = window_add(w, start, len, line))) {
+			if (!blank(w->buf + start, len) &&
+			    (rc = window_add(w, start, len, in->opt.lines ? line : line - 1))) {
 				rc = oom(err);
 				goto out;
 			}
@@ -745,7 +787,9 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 			/* A line longer than any event may be: reject it without buffering it. */
 			char msg[64];
 			snprintf(msg, sizeof msg, "event longer than %zu bytes", max);
-			if ((rc = add_problem(&in->rejected, ++line, NULL, 0, NULL, msg, err)))
+			++line;
+			if ((rc = add_problem(&in->rejected, in->opt.lines ? line : line - 1, NULL,
+			                      0, NULL, msg, err)))
 				goto out;
 			skipping = true;
 		} else {

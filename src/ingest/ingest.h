@@ -24,6 +24,9 @@ struct raas_ingest_options {
 	bool atomic;       /* all or nothing */
 	size_t batch_size; /* events per durable batch; 0: RAAS_INGEST_DEFAULT_BATCH */
 	bool lines;        /* positions are file lines ("line") rather than indexes ("index") */
+	/* When not NULL: the only customer events may be for (a key bound to a customer); any
+	 * other is rejected on its own, "customer: not allowed for this key". */
+	const char *only_customer;
 	struct raas_event_limits limits; /* zeros: the defaults */
 };
 
@@ -43,6 +46,10 @@ RAAS_WUR raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const
 /* Reads NDJSON from fd to its end: one event per line, blank lines skipped but counted,
  * lines numbered from 1. */
 RAAS_WUR raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err);
+/* The same for NDJSON in memory (an HTTP body): with options.lines the positions are the
+ * 1-based lines, else the 0-based indexes of the lines (blank lines skipped but counted). */
+RAAS_WUR raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
+                                    struct raas_err *err);
 
 /* Commits what is pending — or, for an atomic ingest with any rejection or conflict,
  * stores nothing and records no clock. Sets *failed_atomic accordingly. */

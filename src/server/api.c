@@ -1,0 +1,1330 @@
+/* api.c — the endpoints of server.md: routing, keys and roles, tenant and customer isolation,
+ * and each handler over the engine (ingest, service, settle). Errors are
+ * {"error":{"code","message","details":[{"path","message"}]}} with the statuses of
+ * server.md; whatever is not the caller's answers 404 exactly like what does not exist.
+ */
+#include "server/api.h"
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/alloc.h"
+#include "base/arena.h"
+#include "base/json.h"
+#include "contract/contract.h"
+#include "ingest/ingest.h"
+#include "raas/time.h"
+#include "server/keys.h"
+#include "service/service.h"
+#include "settle/load.h"
+#include "settle/settle.h"
+#include "store/store.h"
+
+#define RELOAD_EVERY_US 1000000 /* unknown keys re-read the key files at most this often */
+
+struct tenant {
+	char *name;
+	pthread_mutex_t mu;       /* one request of this tenant at a time */
+	struct raas_store *store; /* opened on first use, kept */
+	struct raas_keyring keys;
+};
+
+struct raas_api {
+	char *dir;
+	size_t max_body, max_batch;
+	bool fixed_clock;
+	int64_t clock_us;
+
+	pthread_mutex_t mu; /* the tenant list and its key index */
+	struct tenant **tenants;
+	size_t ntenants, cap_tenants;
+	int64_t last_reload_us;
+
+	/* Counters for /metrics. */
+	_Atomic uint64_t requests[6]; /* by status class: 1xx..5xx, index 0 unused */
+	_Atomic uint64_t latency_us_sum, latency_count;
+	_Atomic uint64_t latency_buckets[8];
+	_Atomic uint64_t events_accepted, events_duplicate, events_rejected, events_conflict,
+	        events_unmatched;
+};
+
+static const double latency_bounds[8] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
+
+/* ---- requests ---- */
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decodes n bytes at s into a new string ("+" is a space in a query). NULL for bad
+ * encoding or a NUL byte. */
+static char *decode(const char *s, size_t n, bool query)
+{
+	char *out = raas_malloc(n + 1), *o = out;
+
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '%') {
+			int hi, lo;
+			if (i + 2 >= n)
+				goto bad;
+			hi = hex_digit(s[i + 1]);
+			lo = hex_digit(s[i + 2]);
+			if (hi < 0 || lo < 0)
+				goto bad;
+			c = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (c == '+' && query) {
+			c = ' ';
+		}
+		if (c == '\0')
+			goto bad;
+		*o++ = c;
+	}
+	*o = '\0';
+	return out;
+bad:
+	raas_free(out);
+	return NULL;
+}
+
+void raas_http_request_free(struct raas_http_request *req)
+{
+	for (size_t i = 0; i < req->nsegments; i++)
+		raas_free(req->segments[i]);
+	raas_free(req->segments);
+	for (size_t i = 0; i < req->nargs; i++) {
+		raas_free(req->args[i].name);
+		raas_free(req->args[i].value);
+	}
+	raas_free(req->args);
+	req->segments = NULL;
+	req->args = NULL;
+	req->nsegments = req->nargs = 0;
+}
+
+bool raas_http_request_parse(struct raas_http_request *req, const char *path, const char *query)
+{
+	size_t n = 0;
+
+	req->segments = NULL;
+	req->args = NULL;
+	req->nsegments = req->nargs = 0;
+	if (!path || path[0] != '/')
+		return false;
+	for (const char *p = path; *p; p++)
+		n += *p == '/';
+	if (!(req->segments = raas_calloc(n, sizeof *req->segments)))
+		return false;
+	for (const char *p = path + 1;;) {
+		const char *slash = strchr(p, '/');
+		size_t len = slash ? (size_t)(slash - p) : strlen(p);
+		if (!(req->segments[req->nsegments] = decode(p, len, false)))
+			goto bad;
+		req->nsegments++;
+		if (!slash)
+			break;
+		p = slash + 1;
+	}
+	if (query && *query) {
+		n = 1;
+		for (const char *p = query; *p; p++)
+			n += *p == '&';
+		if (!(req->args = raas_calloc(n, sizeof *req->args)))
+			goto bad;
+		for (const char *p = query;;) {
+			const char *amp = strchr(p, '&'), *eq;
+			size_t len = amp ? (size_t)(amp - p) : strlen(p);
+			eq = memchr(p, '=', len);
+			if (len) {
+				struct raas_http_arg *a = &req->args[req->nargs];
+				a->name = decode(p, eq ? (size_t)(eq - p) : len, true);
+				a->value = eq ? decode(eq + 1, len - (size_t)(eq + 1 - p), true)
+				              : raas_strdup("");
+				req->nargs++;
+				if (!a->name || !a->value)
+					goto bad;
+			}
+			if (!amp)
+				break;
+			p = amp + 1;
+		}
+	}
+	return true;
+bad:
+	raas_http_request_free(req);
+	return false;
+}
+
+static const char *arg(const struct raas_http_request *req, const char *name)
+{
+	for (size_t i = 0; i < req->nargs; i++)
+		if (!strcmp(req->args[i].name, name))
+			return req->args[i].value;
+	return NULL;
+}
+
+/* ---- responses ---- */
+
+void raas_http_response_init(struct raas_http_response *res)
+{
+	memset(res, 0, sizeof *res);
+	res->status = 500;
+	res->content_type = "application/json";
+	raas_buf_init(&res->body, (size_t)1 << 32);
+}
+
+void raas_http_response_free(struct raas_http_response *res)
+{
+	raas_buf_free(&res->body);
+}
+
+struct detail {
+	const char *path;
+	const char *message;
+};
+
+static void fail_details(struct raas_http_response *res, unsigned status, const char *code,
+                         const struct detail *details, size_t n, const char *fmt, ...)
+        RAAS_PRINTF(6, 7);
+
+static void fail_details(struct raas_http_response *res, unsigned status, const char *code,
+                         const struct detail *details, size_t n, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	raas_rc rc;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	res->status = status;
+	res->content_type = "application/json";
+	raas_buf_reset(&res->body);
+	rc = raas_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
+	if (!rc)
+		rc = raas_json_write_string(&res->body, msg, strlen(msg));
+	if (!rc)
+		rc = raas_buf_puts(&res->body, ",\"details\":[");
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = raas_buf_puts(&res->body, i ? ",{\"path\":" : "{\"path\":");
+		if (!rc)
+			rc = raas_json_write_string(&res->body, details[i].path,
+			                            strlen(details[i].path));
+		if (!rc)
+			rc = raas_buf_puts(&res->body, ",\"message\":");
+		if (!rc)
+			rc = raas_json_write_string(&res->body, details[i].message,
+			                            strlen(details[i].message));
+		if (!rc)
+			rc = raas_buf_putc(&res->body, '}');
+	}
+	if (!rc)
+		rc = raas_buf_puts(&res->body, "]}}");
+	if (rc) {
+		res->status = 500;
+		raas_buf_reset(&res->body);
+		if (raas_buf_puts(&res->body, "{\"error\":{\"code\":\"internal\",\"message\":"
+		                              "\"out of memory\",\"details\":[]}}"))
+			res->body.len = 0; /* an empty 500 then */
+	}
+}
+
+#define fail(res, status, code, ...) fail_details(res, status, code, NULL, 0, __VA_ARGS__)
+
+static void fail_err(struct raas_http_response *res, const struct raas_err *err)
+{
+	const char *msg = err->message;
+	char full[1024];
+
+	if (err->path[0]) {
+		snprintf(full, sizeof full, "%s: %s", err->path, err->message);
+		msg = full;
+	}
+	switch (err->code) {
+	case RAAS_E_INPUT:
+		fail(res, 422, "invalid", "%s", msg);
+		break;
+	case RAAS_E_NOMEM:
+		fail(res, 503, "overloaded", "out of memory");
+		break;
+	default:
+		fail(res, 500, "storage", "%s", msg);
+		break;
+	}
+}
+
+static void oom(struct raas_http_response *res)
+{
+	fail(res, 503, "overloaded", "out of memory");
+}
+
+static void ok_json(struct raas_http_response *res, unsigned status)
+{
+	res->status = status;
+	res->content_type = "application/json";
+}
+
+/* Turns NDJSON (one document per line) in b into a JSON array, in place. */
+static raas_rc ndjson_to_array(struct raas_buf *b)
+{
+	size_t n = b->len;
+	raas_rc rc;
+
+	while (n && b->data[n - 1] == '\n')
+		n--;
+	b->len = n;
+	for (size_t i = 0; i < n; i++)
+		if (b->data[i] == '\n')
+			b->data[i] = ',';
+	if ((rc = raas_buf_reserve(b, 2)))
+		return rc;
+	memmove(b->data + 1, b->data, n);
+	b->data[0] = '[';
+	b->data[n + 1] = ']';
+	b->len = n + 2;
+	b->data[b->len] = '\0';
+	return RAAS_OK;
+}
+
+/* ---- tenants and keys ---- */
+
+static int64_t real_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t api_clock(const struct raas_api *api)
+{
+	return api->fixed_clock ? api->clock_us : real_clock();
+}
+
+static void tenant_free(struct tenant *t)
+{
+	if (!t)
+		return;
+	raas_store_close(t->store);
+	raas_keys_free(&t->keys);
+	pthread_mutex_destroy(&t->mu);
+	raas_free(t->name);
+	raas_free(t);
+}
+
+static struct tenant *tenant_named(struct raas_api *api, const char *name)
+{
+	for (size_t i = 0; i < api->ntenants; i++)
+		if (!strcmp(api->tenants[i]->name, name))
+			return api->tenants[i];
+	return NULL;
+}
+
+/* Adds the tenants that appeared since the last look and re-reads every key file (under
+ * api->mu; a tenant's keyring is replaced under its own lock). */
+static raas_rc reload(struct raas_api *api, struct raas_err *err)
+{
+	char **names;
+	size_t n;
+	raas_rc rc;
+
+	if ((rc = raas_store_tenants(api->dir, &names, &n, err)))
+		return rc;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct tenant *t = tenant_named(api, names[i]);
+		struct raas_keyring k;
+		if (!t) {
+			if (api->ntenants == api->cap_tenants) {
+				size_t cap = api->cap_tenants ? api->cap_tenants * 2 : 8;
+				struct tenant **l = raas_realloc(api->tenants, cap * sizeof *l);
+				if (!l) {
+					rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+					break;
+				}
+				api->tenants = l;
+				api->cap_tenants = cap;
+			}
+			if (!(t = raas_calloc(1, sizeof *t)) ||
+			    !(t->name = raas_strdup(names[i]))) {
+				raas_free(t);
+				rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+				break;
+			}
+			pthread_mutex_init(&t->mu, NULL);
+			api->tenants[api->ntenants++] = t;
+		}
+		if ((rc = raas_keys_load(api->dir, t->name, &k, err)))
+			break;
+		pthread_mutex_lock(&t->mu);
+		raas_keys_free(&t->keys);
+		t->keys = k;
+		pthread_mutex_unlock(&t->mu);
+	}
+	for (size_t i = 0; i < n; i++)
+		raas_free(names[i]);
+	raas_free(names);
+	return rc;
+}
+
+raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
+                     struct raas_err *err)
+{
+	struct raas_api *api = raas_calloc(1, sizeof *api);
+	raas_rc rc;
+
+	if (!api || !(api->dir = raas_strdup(opt->dir))) {
+		raas_free(api);
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
+	api->max_body = opt->max_body ? opt->max_body : RAAS_API_DEFAULT_MAX_BODY;
+	api->max_batch = opt->max_batch ? opt->max_batch : RAAS_API_DEFAULT_MAX_BATCH;
+	api->fixed_clock = opt->fixed_clock;
+	api->clock_us = opt->clock_us;
+	pthread_mutex_init(&api->mu, NULL);
+	if ((rc = reload(api, err))) {
+		raas_api_free(api);
+		return rc;
+	}
+	api->last_reload_us = real_clock();
+	*out = api;
+	return RAAS_OK;
+}
+
+void raas_api_free(struct raas_api *api)
+{
+	if (!api)
+		return;
+	for (size_t i = 0; i < api->ntenants; i++)
+		tenant_free(api->tenants[i]);
+	raas_free(api->tenants);
+	pthread_mutex_destroy(&api->mu);
+	raas_free(api->dir);
+	raas_free(api);
+}
+
+/* The caller of a request: its tenant (locked on return) and key. */
+struct caller {
+	struct tenant *t;
+	const struct raas_key *key;
+};
+
+/* Finds the key of the Authorization header; on success the tenant is locked. */
+static bool authenticate(struct raas_api *api, const struct raas_http_request *req,
+                         struct caller *c, struct raas_http_response *res)
+{
+	const char *h = req->authorization, *text;
+	char id[RAAS_KEY_ID_HEX + 1];
+	size_t len;
+
+	if (!h) {
+		fail(res, 401, "unauthorized", "an Authorization: Bearer KEY header is required");
+		return false;
+	}
+	if (strncmp(h, "Bearer ", 7)) {
+		fail(res, 401, "unauthorized", "the Authorization header must be: Bearer KEY");
+		return false;
+	}
+	text = h + 7;
+	len = strlen(text);
+	if (!raas_key_text_id(text, len, id)) {
+		fail(res, 401, "unauthorized", "not a raas key");
+		return false;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		pthread_mutex_lock(&api->mu);
+		if (attempt == 1) {
+			/* A key made by the CLI since: look at the files again (not too often). */
+			int64_t now = real_clock();
+			struct raas_err err;
+			if (now - api->last_reload_us < RELOAD_EVERY_US ||
+			    reload(api, &err) != RAAS_OK) {
+				pthread_mutex_unlock(&api->mu);
+				break;
+			}
+			api->last_reload_us = now;
+		}
+		for (size_t i = 0; i < api->ntenants; i++) {
+			struct tenant *t = api->tenants[i];
+			const struct raas_key *k;
+			pthread_mutex_lock(&t->mu);
+			if (raas_keys_find(&t->keys, id)) {
+				pthread_mutex_unlock(&api->mu);
+				k = raas_keys_check(&t->keys, text, len);
+				if (!k) {
+					pthread_mutex_unlock(&t->mu);
+					fail(res, 401, "unauthorized", "the key is not valid");
+					return false;
+				}
+				c->t = t;
+				c->key = k;
+				snprintf(res->tenant, sizeof res->tenant, "%s", t->name);
+				snprintf(res->key_id, sizeof res->key_id, "%s", k->id);
+				return true;
+			}
+			pthread_mutex_unlock(&t->mu);
+		}
+		pthread_mutex_unlock(&api->mu);
+	}
+	fail(res, 401, "unauthorized", "the key is not valid");
+	return false;
+}
+
+/* Opens the tenant's store on first use (the tenant is locked). */
+static bool tenant_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
+{
+	struct raas_err err;
+
+	if (t->store)
+		return true;
+	raas_err_clear(&err);
+	if (raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) != RAAS_OK) {
+		fail_err(res, &err);
+		return false;
+	}
+	return true;
+}
+
+/* ---- roles ---- */
+
+enum access {
+	READ,         /* read everything (a client: its customer's) */
+	READ_KEYS,    /* list keys */
+	WRITE_EVENTS, /* POST /v1/events */
+	WRITE_CONTRACT /* PUT /v1/contracts */,
+	MANAGE_KEYS, /* create and revoke keys */
+};
+
+static bool role_may(enum raas_role r, enum access a)
+{
+	switch (a) {
+	case READ:
+		return r != RAAS_ROLE_INGEST;
+	case READ_KEYS:
+		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE || r == RAAS_ROLE_AUDITOR;
+	case WRITE_EVENTS:
+		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_INGEST;
+	case WRITE_CONTRACT:
+		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE;
+	case MANAGE_KEYS:
+		return r == RAAS_ROLE_ADMIN;
+	}
+	return false;
+}
+
+static bool allow(const struct caller *c, enum access a, struct raas_http_response *res)
+{
+	if (role_may(c->key->role, a))
+		return true;
+	fail(res, 403, "forbidden", "a %s key may not do this", raas_role_name(c->key->role));
+	return false;
+}
+
+/* Whether the caller may see what belongs to customer (a client only its own). */
+static bool sees(const struct caller *c, const char *customer)
+{
+	return c->key->role != RAAS_ROLE_CLIENT || !strcmp(c->key->customer, customer);
+}
+
+/* ---- handlers ---- */
+
+/* The positions of the elements of a JSON array body (a syntax check of the structure
+ * only: each element is checked as an event afterwards). */
+struct span {
+	size_t off, len;
+};
+
+static size_t skip_ws(const char *s, size_t n, size_t i)
+{
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	return i;
+}
+
+/* Ends one JSON value starting at i; returns its end, or 0 on bad structure. */
+static size_t value_end(const char *s, size_t n, size_t i)
+{
+	size_t depth = 0;
+
+	do {
+		if (i >= n)
+			return 0;
+		switch (s[i]) {
+		case '"':
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			if (i >= n)
+				return 0;
+			i++;
+			break;
+		case '[':
+		case '{':
+			depth++;
+			i++;
+			break;
+		case ']':
+		case '}':
+			if (!depth)
+				return 0;
+			depth--;
+			i++;
+			break;
+		default:
+			if (depth) {
+				i++;
+			} else {
+				while (i < n && !strchr(" \t\r\n,]}", s[i]))
+					i++;
+			}
+			break;
+		}
+	} while (depth);
+	return i;
+}
+
+static bool array_spans(const char *s, size_t n, struct span **out, size_t *count, size_t max,
+                        bool *too_many, size_t *bad_at)
+{
+	size_t i = skip_ws(s, n, 0), k = 0, cap = 0;
+	struct span *v = NULL;
+
+	*out = NULL;
+	*count = 0;
+	*too_many = false;
+	*bad_at = 0;
+	if (i >= n || s[i] != '[')
+		goto bad;
+	i = skip_ws(s, n, i + 1);
+	if (i < n && s[i] == ']') {
+		i = skip_ws(s, n, i + 1);
+		if (i != n)
+			goto bad;
+		return true;
+	}
+	for (;;) {
+		size_t end = value_end(s, n, i);
+		if (!end || end == i)
+			goto bad;
+		if (k == max) {
+			*too_many = true;
+			raas_free(v);
+			return false;
+		}
+		if (k == cap) {
+			struct span *p = raas_realloc(v, (cap = cap ? cap * 2 : 1024) * sizeof *p);
+			if (!p)
+				goto bad;
+			v = p;
+		}
+		v[k].off = i;
+		v[k].len = end - i;
+		k++;
+		i = skip_ws(s, n, end);
+		if (i < n && s[i] == ',') {
+			i = skip_ws(s, n, i + 1);
+			continue;
+		}
+		if (i < n && s[i] == ']') {
+			i = skip_ws(s, n, i + 1);
+			if (i != n)
+				goto bad;
+			break;
+		}
+		goto bad;
+	}
+	*out = v;
+	*count = k;
+	return true;
+bad:
+	*bad_at = i + 1;
+	raas_free(v);
+	return false;
+}
+
+static size_t count_lines(const char *s, size_t n, size_t max, bool *too_many)
+{
+	size_t events = 0;
+
+	*too_many = false;
+	for (size_t i = 0; i < n;) {
+		const char *nl = memchr(s + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - s) : n;
+		bool blank = true;
+		for (size_t j = i; j < end && blank; j++)
+			blank = s[j] == ' ' || s[j] == '\t' || s[j] == '\r';
+		if (!blank && ++events > max) {
+			*too_many = true;
+			break;
+		}
+		i = end + 1;
+	}
+	return events;
+}
+
+static bool is_ndjson(const char *content_type)
+{
+	return content_type && !strncmp(content_type, "application/x-ndjson", 20);
+}
+
+static void count_report(struct raas_api *api, const char *report)
+{
+	/* The report's leading counts, for /metrics. */
+	unsigned long long a = 0, d = 0;
+	const char *u;
+
+	if (sscanf(report, "{\"accepted\":%llu,\"duplicates\":%llu", &a, &d) == 2) {
+		api->events_accepted += a;
+		api->events_duplicate += d;
+	}
+	if ((u = strstr(report, "\"unmatched\":{\"count\":")))
+		api->events_unmatched += strtoull(u + 21, NULL, 10);
+}
+
+static void post_events(struct raas_api *api, const struct caller *c,
+                        const struct raas_http_request *req, struct raas_http_response *res)
+{
+	struct raas_ingest_options opt = {0};
+	struct raas_ingest *in = NULL;
+	struct raas_err err;
+	const char *atomic = arg(req, "atomic");
+	struct span *spans = NULL;
+	size_t n = 0, bad_at;
+	bool too_many, failed_atomic = false;
+	raas_rc rc = RAAS_OK;
+
+	raas_err_clear(&err);
+	if (atomic && strcmp(atomic, "true") && strcmp(atomic, "false")) {
+		fail(res, 400, "malformed", "atomic: must be true or false");
+		return;
+	}
+	if (is_ndjson(req->content_type)) {
+		n = count_lines(req->body, req->body_len, api->max_batch, &too_many);
+	} else if (!array_spans(req->body, req->body_len, &spans, &n, api->max_batch, &too_many,
+	                        &bad_at)) {
+		if (too_many)
+			fail(res, 413, "too_large", "a batch holds at most %zu events",
+			     api->max_batch);
+		else
+			fail(res, 400, "malformed",
+			     "the body must be a JSON array of events (or NDJSON with "
+			     "Content-Type: application/x-ndjson); the structure breaks at byte "
+			     "%zu",
+			     bad_at);
+		return;
+	}
+	if (too_many) {
+		fail(res, 413, "too_large", "a batch holds at most %zu events", api->max_batch);
+		goto out;
+	}
+	if (!tenant_store(api, c->t, res))
+		goto out;
+	opt.now_us = api_clock(api);
+	opt.atomic = atomic && !strcmp(atomic, "true");
+	opt.lines = false;
+	if (c->key->role == RAAS_ROLE_INGEST && c->key->customer)
+		opt.only_customer = c->key->customer;
+	if ((rc = raas_store_check_clock(c->t->store, opt.now_us, &err))) {
+		fail_err(res, &err);
+		goto out;
+	}
+	if ((rc = raas_ingest_begin(c->t->store, &opt, &in, &err)))
+		goto failed;
+	if (spans) {
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = raas_ingest_event(in, i, req->body + spans[i].off, spans[i].len, &err);
+	} else {
+		rc = raas_ingest_ndjson(in, req->body, req->body_len, &err);
+	}
+	if (rc || (rc = raas_ingest_finish(in, &failed_atomic, &err)))
+		goto failed;
+	if (raas_ingest_write_report(in, &res->body)) {
+		oom(res);
+		goto out;
+	}
+	count_report(api, res->body.data);
+	ok_json(res, failed_atomic ? 422 : 200);
+	goto out;
+failed:
+	fail_err(res, &err);
+out:
+	raas_ingest_free(in);
+	raas_free(spans);
+}
+
+/* The contract of the path (a client sees only its customer's): NULL after a 404. */
+static const struct raas_store_contract *contract_of(const struct caller *c, const char *id,
+                                                     struct raas_http_response *res)
+{
+	const struct raas_store_contract *m = raas_store_contract_latest(c->t->store, id);
+
+	if (!m || !sees(c, m->customer)) {
+		fail(res, 404, "not_found", "no such contract: %s", id);
+		return NULL;
+	}
+	return m;
+}
+
+static void put_contract(struct raas_api *api, const struct caller *c, const char *id,
+                         const struct raas_http_request *req, struct raas_http_response *res)
+{
+	struct raas_problems problems = {0};
+	struct raas_contract *next = NULL;
+	struct raas_apply_result out;
+	struct raas_err err;
+	const char *effective = arg(req, "effective");
+	raas_rc rc;
+
+	raas_err_clear(&err);
+	if (raas_contract_parse(req->body, req->body_len, &next, &problems) == RAAS_OK &&
+	    strcmp(next->id, id))
+		raas_problems_add(&problems, "id", "must be the id of the path (%s)", id);
+	if (problems.count || !next) {
+		struct detail *d = raas_calloc(problems.count + 1, sizeof *d);
+		if (!d) {
+			oom(res);
+			goto out;
+		}
+		for (size_t i = 0; i < problems.count; i++) {
+			d[i].path = problems.items[i].path;
+			d[i].message = problems.items[i].message;
+		}
+		fail_details(res, 422, "invalid_contract", d, problems.count,
+		             "the contract has %zu problem%s", problems.count,
+		             problems.count == 1 ? "" : "s");
+		raas_free(d);
+		goto out;
+	}
+	if (!tenant_store(api, c->t, res))
+		goto out;
+	rc = raas_svc_apply(c->t->store, next, effective != NULL, effective, api_clock(api), &out,
+	                    &problems, &err);
+	if (rc == RAAS_E_INPUT && problems.count) {
+		struct detail *d = raas_calloc(problems.count, sizeof *d);
+		if (!d) {
+			oom(res);
+			goto out;
+		}
+		for (size_t i = 0; i < problems.count; i++) {
+			/* The CLI's option is the API's argument. */
+			d[i].path = !strcmp(problems.items[i].path, "--effective")
+			                    ? "effective"
+			                    : problems.items[i].path;
+			d[i].message = problems.items[i].message;
+		}
+		fail_details(res, 422, "invalid_contract", d, problems.count,
+		             "the new version breaks %zu rule%s", problems.count,
+		             problems.count == 1 ? "" : "s");
+		raas_free(d);
+		goto out;
+	}
+	if (rc) {
+		fail_err(res, &err);
+		goto out;
+	}
+	if (raas_svc_write_applied(&res->body, next->id, out.version)) {
+		oom(res);
+		goto out;
+	}
+	ok_json(res, out.unchanged ? 200 : 201);
+out:
+	raas_problems_free(&problems);
+	raas_contract_free(next);
+}
+
+static void get_contracts(struct raas_api *api, const struct caller *c,
+                          struct raas_http_response *res)
+{
+	const struct raas_store_contract **all;
+	size_t n;
+
+	if (!tenant_store(api, c->t, res))
+		return;
+	if (raas_svc_latest_versions(c->t->store,
+	                             c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL,
+	                             &all, &n) ||
+	    raas_buf_putc(&res->body, '[')) {
+		oom(res);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((i && raas_buf_putc(&res->body, ',')) ||
+		    raas_svc_write_listing(&res->body, all[i])) {
+			raas_free(all);
+			oom(res);
+			return;
+		}
+	raas_free(all);
+	if (raas_buf_putc(&res->body, ']')) {
+		oom(res);
+		return;
+	}
+	ok_json(res, 200);
+}
+
+static void get_contract(struct raas_api *api, const struct caller *c, const char *id,
+                         const struct raas_http_request *req, struct raas_http_response *res)
+{
+	const struct raas_store_contract *m;
+	const char *v = arg(req, "version");
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	if (!tenant_store(api, c->t, res) || !(m = contract_of(c, id, res)))
+		return;
+	if (v) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+		if (!*v || *end || n < 1 || n > UINT32_MAX) {
+			fail(res, 400, "malformed",
+			     "version: must be a version number (1, 2, ...)");
+			return;
+		}
+		if (!(m = raas_store_contract_version(c->t->store, id, (uint32_t)n))) {
+			fail(res, 404, "not_found", "contract %s has no version %s", id, v);
+			return;
+		}
+	}
+	if (raas_svc_write_version(c->t->store, m, &res->body, &err)) {
+		fail_err(res, &err);
+		return;
+	}
+	ok_json(res, 200);
+}
+
+/* Parses a clock argument (RFC 3339); false after a 400. */
+static bool clock_arg(const struct raas_http_request *req, const char *name, int64_t *us,
+                      struct raas_http_response *res)
+{
+	const char *v = arg(req, name);
+	struct raas_err err;
+
+	if (!v)
+		return true;
+	raas_err_clear(&err);
+	if (raas_time_parse(v, strlen(v), us, &err) != RAAS_OK) {
+		fail(res, 400, "malformed", "%s: %s", name, err.message);
+		return false;
+	}
+	return true;
+}
+
+/* YYYY-MM-DD or YYYY-MM (its first day); false after a 400. */
+static bool date_value(const char *name, const char *s, int64_t *day,
+                       struct raas_http_response *res)
+{
+	char buf[16];
+	struct raas_err err;
+	size_t n = strlen(s);
+
+	raas_err_clear(&err);
+	if (n == 7) {
+		memcpy(buf, s, 7);
+		memcpy(buf + 7, "-01", 4);
+		s = buf;
+		n = 10;
+	}
+	if (raas_date_parse(s, n, day, &err) != RAAS_OK) {
+		fail(res, 400, "malformed", "%s: %s (expected YYYY-MM-DD or YYYY-MM)", name,
+		     err.message);
+		return false;
+	}
+	return true;
+}
+
+static void get_invoice(struct raas_api *api, const struct caller *c, const char *id,
+                        const char *date, const struct raas_http_request *req,
+                        struct raas_http_response *res)
+{
+	struct raas_ledgers ls = {0};
+	struct raas_contract *doc = NULL;
+	struct raas_period p;
+	struct raas_err err;
+	int64_t now = api_clock(api), day;
+	const struct raas_store_contract *m;
+
+	raas_err_clear(&err);
+	if (!clock_arg(req, "as_of", &now, res) || !date_value("date", date, &day, res) ||
+	    !tenant_store(api, c->t, res) || !(m = contract_of(c, id, res)))
+		return;
+	if (raas_ledgers_load(c->t->store, id, NULL, &ls, &err) ||
+	    raas_load_version(c->t->store, m, &doc, &err)) {
+		fail_err(res, &err);
+		goto out;
+	}
+	if (ls.n != 1) {
+		fail(res, 404, "not_found", "no such contract: %s", id);
+		goto out;
+	}
+	if (raas_ledger_period(ls.v[0], raas_date_midnight(day, doc->tz_offset_min), now, &p,
+	                       &err)) {
+		if (err.code == RAAS_E_INPUT)
+			fail(res, 404, "not_found", "%s", err.message);
+		else
+			fail_err(res, &err);
+		goto out;
+	}
+	if (raas_svc_invoice(c->t->store, ls.v[0], &p, now, &res->body, &err)) {
+		if (err.code == RAAS_E_INPUT)
+			fail(res, 404, "not_found", "%s", err.message);
+		else
+			fail_err(res, &err);
+		goto out;
+	}
+	ok_json(res, 200);
+out:
+	raas_contract_free(doc);
+	raas_ledgers_free(&ls);
+}
+
+static void get_results(struct raas_api *api, const struct caller *c,
+                        const struct raas_http_request *req, struct raas_http_response *res)
+{
+	const char *contract = arg(req, "contract"), *period = arg(req, "period"),
+	           *status = arg(req, "status");
+	struct raas_results_filter filter = {0};
+	struct raas_ledgers ls = {0};
+	struct raas_err err;
+	int64_t now = api_clock(api), day = 0;
+
+	raas_err_clear(&err);
+	if (!clock_arg(req, "as_of", &now, res) ||
+	    (period && !date_value("period", period, &day, res)))
+		return;
+	if (status) {
+		if (raas_result_status_parse(status, &filter.status) != RAAS_OK) {
+			fail(res, 400, "malformed",
+			     "status: unknown status '%s' (one of invalid, reversed, voided, "
+			     "disputed, confirmed, pending)",
+			     status);
+			return;
+		}
+		filter.by_status = true;
+	}
+	if (!tenant_store(api, c->t, res) || (contract && !contract_of(c, contract, res)))
+		return;
+	if (raas_ledgers_load(c->t->store, contract,
+	                      c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL, &ls,
+	                      &err)) {
+		fail_err(res, &err);
+		return;
+	}
+	for (size_t i = 0; i < ls.n; i++) {
+		struct raas_err e;
+		raas_err_clear(&e);
+		if (period) {
+			struct raas_contract *doc = NULL;
+			if (raas_load_version(c->t->store,
+			                      raas_store_contract_latest(
+			                              c->t->store, raas_ledger_contract(ls.v[i])),
+			                      &doc, &err)) {
+				fail_err(res, &err);
+				goto out;
+			}
+			filter.by_period = true;
+			filter.period_instant = raas_date_midnight(day, doc->tz_offset_min);
+			raas_contract_free(doc);
+		}
+		if (raas_ledger_results(ls.v[i], now, &filter, &res->body, &e) &&
+		    e.code != RAAS_E_INPUT) {
+			/* RAAS_E_INPUT: no version visible at that clock, so no results */
+			fail_err(res, &e);
+			goto out;
+		}
+	}
+	if (ndjson_to_array(&res->body)) {
+		oom(res);
+		goto out;
+	}
+	ok_json(res, 200);
+out:
+	raas_ledgers_free(&ls);
+}
+
+static void get_keys(const struct caller *c, struct raas_http_response *res)
+{
+	raas_rc rc = raas_buf_putc(&res->body, '[');
+
+	for (size_t i = 0; i < c->t->keys.n && !rc; i++) {
+		if (i)
+			rc = raas_buf_putc(&res->body, ',');
+		if (!rc)
+			rc = raas_key_write_json(&res->body, &c->t->keys.keys[i]);
+	}
+	if (rc || raas_buf_putc(&res->body, ']')) {
+		oom(res);
+		return;
+	}
+	ok_json(res, 200);
+}
+
+static void post_key(struct raas_api *api, const struct caller *c,
+                     const struct raas_http_request *req, struct raas_http_response *res)
+{
+	struct raas_arena arena;
+	struct raas_json *doc;
+	struct raas_err err;
+	const struct raas_json *role, *customer;
+	enum raas_role r;
+	char text[RAAS_KEY_TEXT_LEN + 1];
+
+	raas_err_clear(&err);
+	raas_arena_init(&arena, 0);
+	if (raas_json_parse(&arena, req->body, req->body_len, NULL, &doc, &err) != RAAS_OK ||
+	    doc->type != RAAS_JSON_OBJECT) {
+		fail(res, 400, "malformed", "the body must be {\"role\":R,\"customer\":C}%s%s",
+		     err.message[0] ? ": " : "", err.message);
+		goto out;
+	}
+	for (uint32_t i = 0; i < doc->len; i++) {
+		const char *k = doc->u.members[i].key;
+		if (strcmp(k, "role") && strcmp(k, "customer")) {
+			struct detail d = {k, "unknown field"};
+			fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
+			goto out;
+		}
+	}
+	role = raas_json_get(doc, "role");
+	customer = raas_json_get(doc, "customer");
+	if (!role || role->type != RAAS_JSON_STRING ||
+	    raas_role_parse(role->u.str, role->len, &r) != RAAS_OK) {
+		struct detail d = {"role", "one of admin, finance, csm, ingest, client, auditor"};
+		fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
+		goto out;
+	}
+	if (customer && customer->type != RAAS_JSON_NULL && customer->type != RAAS_JSON_STRING) {
+		struct detail d = {"customer", "must be a customer id or null"};
+		fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
+		goto out;
+	}
+	if (raas_keys_make(&c->t->keys, r,
+	                   customer && customer->type == RAAS_JSON_STRING ? customer->u.str : NULL,
+	                   api_clock(api), text, &err)) {
+		struct detail d = {err.path, err.message};
+		if (err.code == RAAS_E_INPUT)
+			fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
+		else
+			fail_err(res, &err);
+		goto out;
+	}
+	if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err)) {
+		/* Not durable: the key must not work. */
+		raas_free(c->t->keys.keys[c->t->keys.n - 1].customer);
+		c->t->keys.n--;
+		fail_err(res, &err);
+		goto out;
+	}
+	if (raas_buf_printf(&res->body, "{\"key\":\"%s\",\"info\":", text) ||
+	    raas_key_write_json(&res->body, &c->t->keys.keys[c->t->keys.n - 1]) ||
+	    raas_buf_putc(&res->body, '}')) {
+		oom(res);
+		goto out;
+	}
+	ok_json(res, 201);
+out:
+	raas_arena_free(&arena);
+}
+
+static void delete_key(struct raas_api *api, const struct caller *c, const char *id,
+                       struct raas_http_response *res)
+{
+	struct raas_key *k = raas_keys_find(&c->t->keys, id);
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	if (!k) {
+		fail(res, 404, "not_found", "no such key: %s", id);
+		return;
+	}
+	if (k->revoked_us == RAAS_KEY_NOT_REVOKED) {
+		k->revoked_us = api_clock(api);
+		if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err)) {
+			k->revoked_us = RAAS_KEY_NOT_REVOKED;
+			fail_err(res, &err);
+			return;
+		}
+	}
+	if (raas_key_write_json(&res->body, k)) {
+		oom(res);
+		return;
+	}
+	ok_json(res, 200);
+}
+
+/* ---- metrics ---- */
+
+void raas_api_count_request(struct raas_api *api, unsigned status, double seconds)
+{
+	unsigned cls = status / 100;
+
+	api->requests[cls >= 1 && cls <= 5 ? cls : 5]++;
+	api->latency_us_sum += (uint64_t)(seconds * 1e6);
+	api->latency_count++;
+	for (size_t i = 0; i < 8; i++)
+		if (seconds <= latency_bounds[i])
+			api->latency_buckets[i]++;
+}
+
+raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b)
+{
+	raas_rc rc = raas_buf_puts(b, "# HELP raas_http_requests_total HTTP requests answered, "
+	                              "by status class.\n"
+	                              "# TYPE raas_http_requests_total counter\n");
+
+	for (unsigned c = 1; c <= 5 && !rc; c++)
+		rc = raas_buf_printf(b, "raas_http_requests_total{code=\"%uxx\"} %llu\n", c,
+		                     (unsigned long long)api->requests[c]);
+	if (!rc)
+		rc = raas_buf_puts(b, "# HELP raas_http_request_seconds Time to answer a request.\n"
+		                      "# TYPE raas_http_request_seconds histogram\n");
+	for (size_t i = 0; i < 8 && !rc; i++)
+		rc = raas_buf_printf(b, "raas_http_request_seconds_bucket{le=\"%g\"} %llu\n",
+		                     latency_bounds[i],
+		                     (unsigned long long)api->latency_buckets[i]);
+	if (!rc)
+		rc = raas_buf_printf(b,
+		                     "raas_http_request_seconds_bucket{le=\"+Inf\"} %llu\n"
+		                     "raas_http_request_seconds_sum %.6f\n"
+		                     "raas_http_request_seconds_count %llu\n",
+		                     (unsigned long long)api->latency_count,
+		                     (double)api->latency_us_sum / 1e6,
+		                     (unsigned long long)api->latency_count);
+	if (!rc)
+		rc = raas_buf_printf(
+		        b,
+		        "# HELP raas_events_total Events in ingest reports, by outcome.\n"
+		        "# TYPE raas_events_total counter\n"
+		        "raas_events_total{outcome=\"accepted\"} %llu\n"
+		        "raas_events_total{outcome=\"duplicate\"} %llu\n"
+		        "# HELP raas_events_unmatched_total Accepted events no contract names.\n"
+		        "# TYPE raas_events_unmatched_total counter\n"
+		        "raas_events_unmatched_total %llu\n",
+		        (unsigned long long)api->events_accepted,
+		        (unsigned long long)api->events_duplicate,
+		        (unsigned long long)api->events_unmatched);
+	return rc;
+}
+
+/* ---- routing ---- */
+
+static bool seg(const struct raas_http_request *req, size_t i, const char *s)
+{
+	return i < req->nsegments && !strcmp(req->segments[i], s);
+}
+
+static bool method(const struct raas_http_request *req, const char *m)
+{
+	return !strcmp(req->method, m);
+}
+
+static void not_allowed(struct raas_http_response *res, const char *allowed)
+{
+	res->allow = allowed;
+	fail(res, 405, "method_not_allowed", "this path accepts %s", allowed);
+}
+
+void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
+                     struct raas_http_response *res)
+{
+	struct caller c = {0};
+	size_t n = req->nsegments;
+
+	if (n == 1 && seg(req, 0, "healthz")) {
+		if (!method(req, "GET") && !method(req, "HEAD")) {
+			not_allowed(res, "GET, HEAD");
+			return;
+		}
+		if (raas_buf_puts(&res->body, "{\"status\":\"ok\"}"))
+			oom(res);
+		else
+			ok_json(res, 200);
+		return;
+	}
+	if (n == 1 && seg(req, 0, "metrics")) {
+		if (!method(req, "GET")) {
+			not_allowed(res, "GET");
+			return;
+		}
+		if (raas_api_metrics(api, &res->body)) {
+			oom(res);
+			return;
+		}
+		res->status = 200;
+		res->content_type = "text/plain; version=0.0.4";
+		return;
+	}
+	if (n < 2 || !seg(req, 0, "v1")) {
+		fail(res, 404, "not_found", "no such endpoint: %s", req->path);
+		return;
+	}
+	if (req->body_len > api->max_body) {
+		fail(res, 413, "too_large", "the body is larger than %zu bytes", api->max_body);
+		return;
+	}
+	if (!authenticate(api, req, &c, res))
+		return;
+	/* The tenant is locked from here on. */
+	if (seg(req, 1, "events") && n == 2) {
+		if (!method(req, "POST"))
+			not_allowed(res, "POST");
+		else if (allow(&c, WRITE_EVENTS, res))
+			post_events(api, &c, req, res);
+	} else if (seg(req, 1, "contracts") && n == 2) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_contracts(api, &c, res);
+	} else if (seg(req, 1, "contracts") && n == 3) {
+		if (method(req, "PUT")) {
+			if (allow(&c, WRITE_CONTRACT, res))
+				put_contract(api, &c, req->segments[2], req, res);
+		} else if (method(req, "GET")) {
+			if (allow(&c, READ, res))
+				get_contract(api, &c, req->segments[2], req, res);
+		} else {
+			not_allowed(res, "GET, PUT");
+		}
+	} else if (seg(req, 1, "contracts") && n == 5 && seg(req, 3, "invoices")) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_invoice(api, &c, req->segments[2], req->segments[4], req, res);
+	} else if (seg(req, 1, "results") && n == 2) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_results(api, &c, req, res);
+	} else if (seg(req, 1, "keys") && n == 2) {
+		if (method(req, "GET")) {
+			if (allow(&c, READ_KEYS, res))
+				get_keys(&c, res);
+		} else if (method(req, "POST")) {
+			if (allow(&c, MANAGE_KEYS, res))
+				post_key(api, &c, req, res);
+		} else {
+			not_allowed(res, "GET, POST");
+		}
+	} else if (seg(req, 1, "keys") && n == 3) {
+		if (!method(req, "DELETE"))
+			not_allowed(res, "DELETE");
+		else if (allow(&c, MANAGE_KEYS, res))
+			delete_key(api, &c, req->segments[2], res);
+	} else {
+		fail(res, 404, "not_found", "no such endpoint: %s", req->path);
+	}
+	pthread_mutex_unlock(&c.t->mu);
+}

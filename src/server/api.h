@@ -1,0 +1,85 @@
+/* api.h — the JSON API of server.md, independent of the HTTP library: a request (method,
+ * path segments, arguments, headers that matter, body) goes in, a response (status, body)
+ * comes out. src/server/http.c feeds it from libmicrohttpd; tests and the fuzzer call it
+ * directly.
+ *
+ * Tenants are served from one data directory: each tenant's store is opened (for writing)
+ * on its first request and kept open, and its requests run one at a time under the
+ * tenant's lock. Keys are found by their id across tenants; a tenant or key made by the CLI
+ * while the server runs is found on its first use.
+ */
+#ifndef RAAS_SERVER_API_H
+#define RAAS_SERVER_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "raas/error.h"
+
+#define RAAS_API_DEFAULT_MAX_BODY ((size_t)16 << 20) /* events.md: 16 MiB per batch */
+#define RAAS_API_DEFAULT_MAX_BATCH 10000             /* events.md: 10,000 events */
+
+struct raas_api_options {
+	const char *dir;  /* the data directory */
+	size_t max_body;  /* bytes; 0: RAAS_API_DEFAULT_MAX_BODY */
+	size_t max_batch; /* events per POST /v1/events; 0: RAAS_API_DEFAULT_MAX_BATCH */
+	bool fixed_clock; /* tests: the clock is clock_us, always */
+	int64_t clock_us;
+};
+
+struct raas_http_arg {
+	char *name; /* percent-decoded */
+	char *value;
+};
+
+struct raas_http_request {
+	const char *method;
+	const char *path; /* as received (percent-encoded), for messages and logs */
+	char **segments;  /* the path's segments, percent-decoded */
+	size_t nsegments;
+	struct raas_http_arg *args; /* the query's arguments, percent-decoded */
+	size_t nargs;
+	const char *authorization; /* header values, or NULL */
+	const char *content_type;
+	const char *body;
+	size_t body_len;
+};
+
+struct raas_http_response {
+	unsigned status;
+	const char *content_type;
+	struct raas_buf body;
+	const char *allow; /* the Allow header of a 405 */
+	/* For the access log: */
+	char tenant[130];
+	char key_id[24];
+};
+
+struct raas_api;
+
+RAAS_WUR raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
+                              struct raas_err *err);
+/* Closes every tenant's store (in-flight requests must be over). */
+void raas_api_free(struct raas_api *api);
+
+/* Parses a request target's path and query (path: from the first '/', query: after '?',
+ * or NULL) into req's segments and args (new; free with raas_http_request_free). Returns
+ * false for a target that is not well-formed (bad percent-encoding, NUL bytes). */
+bool raas_http_request_parse(struct raas_http_request *req, const char *path, const char *query);
+void raas_http_request_free(struct raas_http_request *req);
+
+void raas_http_response_init(struct raas_http_response *res);
+void raas_http_response_free(struct raas_http_response *res);
+
+/* Answers req (any thread; requests of one tenant run one at a time). */
+void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
+                     struct raas_http_response *res);
+
+/* Appends the Prometheus text of the server's counters. */
+RAAS_WUR raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b);
+/* Counts a request for /metrics (the HTTP layer calls it once per answered request). */
+void raas_api_count_request(struct raas_api *api, unsigned status, double seconds);
+
+#endif
