@@ -1115,6 +1115,34 @@ raas_rc raas_json_write_string(struct raas_buf *b, const char *s, size_t len)
 	return rc;
 }
 
+raas_rc raas_json_write_text(struct raas_buf *b, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t start = b->len;
+	raas_rc rc = raas_buf_putc(b, '"');
+
+	while (p < end && rc == RAAS_OK) {
+		size_t n = *p < 0x80 ? 1 : utf8_sequence(p, end);
+		char esc[6];
+		if (n == 0) {
+			rc = raas_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD for a bad byte */
+			p++;
+		} else if (*p < 0x20 || *p == '"' || *p == '\\') {
+			n = raas_json_escape(*p, esc);
+			rc = raas_buf_append(b, esc, n);
+			p++;
+		} else {
+			rc = raas_buf_append(b, p, n);
+			p += n;
+		}
+	}
+	if (rc == RAAS_OK)
+		rc = raas_buf_putc(b, '"');
+	if (rc)
+		b->len = start;
+	return rc;
+}
+
 raas_rc raas_json_write(struct raas_buf *b, const struct raas_json *v)
 {
 	raas_rc rc = RAAS_OK;

@@ -88,6 +88,11 @@ size_t raas_json_escape(unsigned char c, char esc[6]);
  * non-ASCII UTF-8 included, as is. */
 RAAS_WUR raas_rc raas_json_write_string(struct raas_buf *b, const char *s, size_t len);
 
+/* Like raas_json_write_string for text that may not be UTF-8 (a request path, a header):
+ * every byte that does not belong to a well-formed UTF-8 sequence becomes U+FFFD, so the
+ * output is always valid JSON. */
+RAAS_WUR raas_rc raas_json_write_text(struct raas_buf *b, const char *s, size_t len);
+
 /* Appends the value compactly (no whitespace), keys in their stored order, strings as
  * raas_json_write_string writes them, numbers as their original text. */
 RAAS_WUR raas_rc raas_json_write(struct raas_buf *b, const struct raas_json *v);

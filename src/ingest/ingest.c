@@ -457,7 +457,7 @@ raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const char *te
 	if (rc)
 		return oom(err);
 	find_older(in->store, &p);
-	return accept_parsed(in, &p, in->leaf.data + (p.ok ? p.leaf_off : 0), err);
+	return accept_parsed(in, &p, p.ok ? in->leaf.data + p.leaf_off : NULL, err);
 }
 
 static int blank(const char *s, size_t len)

@@ -26,6 +26,11 @@
 #include "store/store.h"
 
 #define RELOAD_EVERY_US 1000000 /* unknown keys re-read the key files at most this often */
+/* Dates and clocks a request may ask about: 1970-01-01 up to 2299-12-31 (UTC). Settling a
+ * period costs time linear in the periods before it, so a far-away date is work any reader
+ * could ask for; these bounds keep every answer under a second (docs/decisions.md). */
+#define FIRST_DAY 0              /* 1970-01-01 */
+#define LAST_DAY INT64_C(120529) /* 2299-12-31 */
 
 struct tenant {
 	char *name;
@@ -217,19 +222,19 @@ static void fail_details(struct raas_http_response *res, unsigned status, const 
 	raas_buf_reset(&res->body);
 	rc = raas_buf_printf(&res->body, "{\"error\":{\"code\":\"%s\",\"message\":", code);
 	if (!rc)
-		rc = raas_json_write_string(&res->body, msg, strlen(msg));
+		rc = raas_json_write_text(&res->body, msg, strlen(msg));
 	if (!rc)
 		rc = raas_buf_puts(&res->body, ",\"details\":[");
 	for (size_t i = 0; i < n && !rc; i++) {
 		rc = raas_buf_puts(&res->body, i ? ",{\"path\":" : "{\"path\":");
 		if (!rc)
-			rc = raas_json_write_string(&res->body, details[i].path,
-			                            strlen(details[i].path));
+			rc = raas_json_write_text(&res->body, details[i].path,
+			                          strlen(details[i].path));
 		if (!rc)
 			rc = raas_buf_puts(&res->body, ",\"message\":");
 		if (!rc)
-			rc = raas_json_write_string(&res->body, details[i].message,
-			                            strlen(details[i].message));
+			rc = raas_json_write_text(&res->body, details[i].message,
+			                          strlen(details[i].message));
 		if (!rc)
 			rc = raas_buf_putc(&res->body, '}');
 	}
@@ -920,6 +925,11 @@ static bool clock_arg(const struct raas_http_request *req, const char *name, int
 		fail(res, 400, "malformed", "%s: %s", name, err.message);
 		return false;
 	}
+	if (*us < FIRST_DAY * 86400 * INT64_C(1000000) ||
+	    *us >= (LAST_DAY + 1) * 86400 * INT64_C(1000000)) {
+		fail(res, 422, "invalid", "%s: must be from 1970-01-01 to 2299-12-31", name);
+		return false;
+	}
 	return true;
 }
 
@@ -941,6 +951,10 @@ static bool date_value(const char *name, const char *s, int64_t *day,
 	if (raas_date_parse(s, n, day, &err) != RAAS_OK) {
 		fail(res, 400, "malformed", "%s: %s (expected YYYY-MM-DD or YYYY-MM)", name,
 		     err.message);
+		return false;
+	}
+	if (*day < FIRST_DAY || *day > LAST_DAY) {
+		fail(res, 422, "invalid", "%s: must be from 1970-01-01 to 2299-12-31", name);
 		return false;
 	}
 	return true;

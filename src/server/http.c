@@ -91,9 +91,8 @@ static void access_log(struct server *sv, struct MHD_Connection *conn, const cha
 	raas_time_format((int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, 0, t);
 	raas_buf_init(&b, 65536);
 	if (!raas_buf_printf(&b, "{\"time\":\"%s\",\"remote\":\"%s\",\"method\":", t, host) &&
-	    !raas_json_write_string(&b, method, strlen(method)) &&
-	    !raas_buf_puts(&b, ",\"path\":") &&
-	    !raas_json_write_string(&b, url, strlen(url) > 2048 ? 2048 : strlen(url)) &&
+	    !raas_json_write_text(&b, method, strlen(method)) && !raas_buf_puts(&b, ",\"path\":") &&
+	    !raas_json_write_text(&b, url, strlen(url) > 2048 ? 2048 : strlen(url)) &&
 	    !raas_buf_printf(&b, ",\"status\":%u,\"bytes\":%zu,\"seconds\":%.6f,\"tenant\":",
 	                     res->status, res->body.len, secs) &&
 	    !(res->tenant[0] ? raas_json_write_string(&b, res->tenant, strlen(res->tenant))
@@ -141,7 +140,7 @@ static enum MHD_Result simple_error(struct server *sv, struct MHD_Connection *co
 	raas_http_response_init(&res);
 	res.status = status;
 	if (raas_buf_printf(&res.body, "{\"error\":{\"code\":\"%s\",\"message\":", code) ||
-	    raas_json_write_string(&res.body, message, strlen(message)) ||
+	    raas_json_write_text(&res.body, message, strlen(message)) ||
 	    raas_buf_puts(&res.body, ",\"details\":[]}}"))
 		res.status = 500;
 	ok = send_response(sv, conn, method, url, &res, p);
