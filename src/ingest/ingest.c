@@ -83,7 +83,8 @@ void raas_ingest_free(struct raas_ingest *in)
 {
 	if (!in)
 		return;
-	raas_store_discard(in->store);
+	if (!in->opt.no_commit) /* (with no_commit the batch is shared: the caller's) */
+		raas_store_discard(in->store);
 	raas_arena_free(&in->line);
 	raas_arena_free(&in->keep);
 	raas_arena_free(&in->check);
@@ -440,7 +441,7 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
 	in->accepted++;
 	if (!p->named && (rc = note_unmatched(in, customer, p->customer_len, err)))
 		return rc;
-	if (!in->opt.atomic && in->batch_count >= in->opt.batch_size)
+	if (!in->opt.atomic && !in->opt.no_commit && in->batch_count >= in->opt.batch_size)
 		return commit_batch(in, err);
 	return RAAS_OK;
 }
@@ -848,6 +849,8 @@ raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic, struct r
 		*failed_atomic = true;
 		return RAAS_OK;
 	}
+	if (in->opt.no_commit)
+		return RAAS_OK; /* the caller commits the store's batch */
 	if ((rc = commit_batch(in, err)) || (rc = raas_store_commit_wait(in->store, err)))
 		return rc;
 	return RAAS_OK;

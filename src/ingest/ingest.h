@@ -27,6 +27,10 @@ struct raas_ingest_options {
 	/* When not NULL: the only customer events may be for (a key bound to a customer); any
 	 * other is rejected on its own, "customer: not allowed for this key". */
 	const char *only_customer;
+	/* Leave every accepted event in the store's pending batch: the caller commits it (the
+	 * server's group commit, which makes several requests durable with one fdatasync).
+	 * Nothing may be acknowledged before that commit succeeded. */
+	bool no_commit;
 	struct raas_event_limits limits; /* zeros: the defaults */
 };
 

@@ -25,7 +25,6 @@
 #include "settle/settle.h"
 #include "store/store.h"
 
-#define RELOAD_EVERY_US 1000000 /* unknown keys re-read the key files at most this often */
 /* Dates and clocks a request may ask about: 1970-01-01 up to 2299-12-31 (UTC). Settling a
  * period costs time linear in the periods before it, so a far-away date is work any reader
  * could ask for; these bounds keep every answer under a second (docs/decisions.md). */
@@ -34,9 +33,19 @@
 
 struct tenant {
 	char *name;
-	pthread_mutex_t mu;       /* one request of this tenant at a time */
+	pthread_mutex_t mu;       /* one request of this tenant at a time (but see flushing) */
 	struct raas_store *store; /* opened on first use, kept */
 	struct raas_keyring keys;
+	uint64_t keys_stamp[3]; /* of the keys file keys was read from */
+	/* Group commit of event batches: requests append their events to the store's pending
+	 * batch under mu; one of them (the leader) makes it durable with mu released meanwhile,
+	 * so the next requests append while the disk works. Batches are numbered: the one being
+	 * filled is batch_no; durable_no and lost_no are the last made durable and the last
+	 * whose events were dropped by a failed commit. */
+	pthread_cond_t cv;
+	bool flushing;
+	uint64_t batch_no, durable_no, lost_no;
+	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
 };
 
 struct raas_api {
@@ -48,7 +57,6 @@ struct raas_api {
 	pthread_mutex_t mu; /* the tenant list and its key index */
 	struct tenant **tenants;
 	size_t ntenants, cap_tenants;
-	int64_t last_reload_us;
 
 	/* Counters for /metrics. */
 	_Atomic uint64_t requests[6]; /* by status class: 1xx..5xx, index 0 unused */
@@ -328,6 +336,7 @@ static void tenant_free(struct tenant *t)
 	raas_store_close(t->store);
 	raas_keys_free(&t->keys);
 	pthread_mutex_destroy(&t->mu);
+	pthread_cond_destroy(&t->cv);
 	raas_free(t->name);
 	raas_free(t);
 }
@@ -371,13 +380,21 @@ static raas_rc reload(struct raas_api *api, struct raas_err *err)
 				break;
 			}
 			pthread_mutex_init(&t->mu, NULL);
+			pthread_cond_init(&t->cv, NULL);
+			t->batch_no = 1;
+			t->batch_clock = INT64_MIN;
 			api->tenants[api->ntenants++] = t;
 		}
+		uint64_t stamp[3];
+		raas_store_tenant_file_stamp(api->dir, t->name, "keys", stamp);
+		if (!memcmp(stamp, t->keys_stamp, sizeof stamp) && stamp[0])
+			continue; /* unchanged since it was read */
 		if ((rc = raas_keys_load(api->dir, t->name, &k, err)))
 			break;
 		pthread_mutex_lock(&t->mu);
 		raas_keys_free(&t->keys);
 		t->keys = k;
+		memcpy(t->keys_stamp, stamp, sizeof stamp);
 		pthread_mutex_unlock(&t->mu);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -405,7 +422,6 @@ raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
 		raas_api_free(api);
 		return rc;
 	}
-	api->last_reload_us = real_clock();
 	*out = api;
 	return RAAS_OK;
 }
@@ -453,15 +469,14 @@ static bool authenticate(struct raas_api *api, const struct raas_http_request *r
 	for (int attempt = 0; attempt < 2; attempt++) {
 		pthread_mutex_lock(&api->mu);
 		if (attempt == 1) {
-			/* A key made by the CLI since: look at the files again (not too often). */
-			int64_t now = real_clock();
+			/* A tenant or key made by the CLI since: look for new tenants and re-read
+			 * the key files that changed (a directory listing and a stat per tenant).
+			 */
 			struct raas_err err;
-			if (now - api->last_reload_us < RELOAD_EVERY_US ||
-			    reload(api, &err) != RAAS_OK) {
+			if (reload(api, &err) != RAAS_OK) {
 				pthread_mutex_unlock(&api->mu);
 				break;
 			}
-			api->last_reload_us = now;
 		}
 		for (size_t i = 0; i < api->ntenants; i++) {
 			struct tenant *t = api->tenants[i];
@@ -489,11 +504,22 @@ static bool authenticate(struct raas_api *api, const struct raas_http_request *r
 	return false;
 }
 
-/* Opens the tenant's store on first use (the tenant is locked). */
+/* Waits (the tenant locked) until no commit is running and, when alone, until no request's
+ * events are waiting for one: readers scan the log files, which a running commit is still
+ * writing; whoever stores or drops a batch itself must not take others' events with it. */
+static void quiesce(struct tenant *t, bool alone)
+{
+	while (t->flushing || (alone && t->store && raas_store_pending(t->store)))
+		pthread_cond_wait(&t->cv, &t->mu);
+}
+
+/* Opens the tenant's store on first use (the tenant is locked) and waits as quiesce(t,
+ * true) does. */
 static bool tenant_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
 {
 	struct raas_err err;
 
+	quiesce(t, true);
 	if (t->store)
 		return true;
 	raas_err_clear(&err);
@@ -700,6 +726,57 @@ static void count_report(struct raas_api *api, const char *report)
 		api->events_unmatched += strtoull(u + 21, NULL, 10);
 }
 
+/* Opens the store like tenant_store, but lets the request append while a commit runs. */
+static bool events_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
+{
+	if (t->store)
+		return true;
+	return tenant_store(api, t, res);
+}
+
+/* Makes the events this request appended durable, together with whatever other requests
+ * appended meanwhile (the tenant is locked; it is released while the disk works). */
+static raas_rc group_commit(struct tenant *t, int64_t now, struct raas_err *err)
+{
+	uint64_t mine = t->batch_no;
+
+	if (now > t->batch_clock)
+		t->batch_clock = now;
+	while (t->durable_no < mine && t->lost_no < mine) {
+		uint64_t no;
+		raas_rc rc;
+		if (t->flushing) {
+			pthread_cond_wait(&t->cv, &t->mu);
+			continue;
+		}
+		no = t->batch_no++;
+		t->flushing = true;
+		rc = raas_store_commit_begin(t->store, t->batch_clock, err);
+		if (rc == RAAS_OK) {
+			pthread_mutex_unlock(&t->mu);
+			raas_store_commit_join(t->store);
+			pthread_mutex_lock(&t->mu);
+			rc = raas_store_commit_wait(t->store, err);
+		}
+		if (rc == RAAS_OK) {
+			t->durable_no = no;
+		} else {
+			/* A failed commit drops the batch and everything added since. */
+			t->lost_no = t->batch_no;
+			t->batch_no++;
+		}
+		t->flushing = false;
+		pthread_cond_broadcast(&t->cv);
+		if (rc && no == mine)
+			return rc;
+	}
+	if (t->durable_no >= mine)
+		return RAAS_OK;
+	return raas_err_set(err, RAAS_E_STORAGE, NULL,
+	                    "the batch could not be made durable: nothing of it is acknowledged, "
+	                    "send it again");
+}
+
 static void post_events(struct raas_api *api, const struct caller *c,
                         const struct raas_http_request *req, struct raas_http_response *res)
 {
@@ -736,10 +813,13 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		fail(res, 413, "too_large", "a batch holds at most %zu events", api->max_batch);
 		goto out;
 	}
-	if (!tenant_store(api, c->t, res))
+	opt.atomic = atomic && !strcmp(atomic, "true");
+	/* An atomic batch may drop what it added: it runs alone, with its own commit. The
+	 * others share the group commit. */
+	opt.no_commit = !opt.atomic;
+	if (opt.atomic ? !tenant_store(api, c->t, res) : !events_store(api, c->t, res))
 		goto out;
 	opt.now_us = api_clock(api);
-	opt.atomic = atomic && !strcmp(atomic, "true");
 	opt.lines = false;
 	if (c->key->role == RAAS_ROLE_INGEST && c->key->customer)
 		opt.only_customer = c->key->customer;
@@ -756,6 +836,8 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		rc = raas_ingest_ndjson(in, req->body, req->body_len, &err);
 	}
 	if (rc || (rc = raas_ingest_finish(in, &failed_atomic, &err)))
+		goto failed;
+	if (opt.no_commit && (rc = group_commit(c->t, opt.now_us, &err)))
 		goto failed;
 	if (raas_ingest_write_report(in, &res->body)) {
 		oom(res);
@@ -1135,7 +1217,9 @@ static void post_key(struct raas_api *api, const struct caller *c,
 			fail_err(res, &err);
 		goto out;
 	}
-	if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err)) {
+	if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err) == RAAS_OK) {
+		raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
+	} else {
 		/* Not durable: the key must not work. */
 		raas_free(c->t->keys.keys[c->t->keys.n - 1].customer);
 		c->t->keys.n--;
@@ -1171,6 +1255,7 @@ static void delete_key(struct raas_api *api, const struct caller *c, const char 
 			fail_err(res, &err);
 			return;
 		}
+		raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
 	}
 	if (raas_key_write_json(&res->body, k)) {
 		oom(res);

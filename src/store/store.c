@@ -1193,6 +1193,23 @@ raas_rc raas_store_read_tenant_file(const char *dir, const char *tenant, const c
 	return read_file(path, out, err);
 }
 
+void raas_store_tenant_file_stamp(const char *dir, const char *tenant, const char *name,
+                                  uint64_t stamp[3])
+{
+	char path[PATH_LEN];
+	struct stat st;
+
+	stamp[0] = stamp[1] = stamp[2] = 0;
+	if (strlen(dir) > DIR_MAX || !valid_name(tenant, strlen(tenant)) || !valid_cache_name(name))
+		return;
+	pathf(path, "%s/tenants/t-%s/%s", dir, tenant, name);
+	if (stat(path, &st) != 0)
+		return;
+	stamp[0] = (uint64_t)st.st_ino;
+	stamp[1] = (uint64_t)st.st_size;
+	stamp[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
 raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
                                      const char *data, size_t len, struct raas_err *err)
 {
@@ -1929,6 +1946,14 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 		sync_thread(s); /* no thread to be had: sync here */
 	s->flight.active = true;
 	return RAAS_OK;
+}
+
+void raas_store_commit_join(struct raas_store *s)
+{
+	if (s->flight.active && s->flight.threaded) {
+		pthread_join(s->flight.thread, NULL);
+		s->flight.threaded = false; /* complete_flight must not join it again */
+	}
 }
 
 raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err)

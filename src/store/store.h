@@ -154,6 +154,11 @@ RAAS_WUR raas_rc raas_store_read_tenant_file(const char *dir, const char *tenant
 RAAS_WUR raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
                                               const char *data, size_t len, struct raas_err *err);
 
+/* Identifies the current content of a tenant file (inode, size, modification time; zeros
+ * when it does not exist): a changed stamp means it was rewritten. */
+void raas_store_tenant_file_stamp(const char *dir, const char *tenant, const char *name,
+                                  uint64_t stamp[3]);
+
 /* ---- caches ---- */
 
 /* Caches are derived files that any command, reader or writer, may replace at any time
@@ -219,6 +224,11 @@ RAAS_WUR raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struc
  * batch may be acknowledged before raas_store_commit_wait (or a later begin) returned OK. */
 RAAS_WUR raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us,
                                          struct raas_err *err);
+/* Waits until the background batch's write and sync are over without touching anything
+ * else, so that other threads may meanwhile add to the next batch and read (under the
+ * caller's lock, which it may release for this wait); raas_store_commit_wait then completes
+ * it. */
+void raas_store_commit_join(struct raas_store *s);
 /* Waits for the background batch and brings the derived state up to it. On failure the log
  * is cut back to its durable end and everything not durable is dropped (RAAS_E_STORAGE). */
 RAAS_WUR raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err);

@@ -321,9 +321,9 @@ def put_contract(srv, key, doc, status=201, version=1):
         fail(f"cannot apply {doc['id']} over HTTP")
 
 
-def post_events(srv, key, events, ndjson=False, query=""):
+def post_events(srv, key, events, ndjson=False, query="", conn=None):
     body = as_ndjson(events) if ndjson else as_array(events)
-    return srv.request("POST", "/v1/events" + query, body, key, ndjson=ndjson)
+    return srv.request("POST", "/v1/events" + query, body, key, ndjson=ndjson, conn=conn)
 
 
 def listing(doc, version=1, applied=NOW, effective="2026-01-01"):
@@ -348,6 +348,8 @@ def row(admin, finance, csm, ingest, ingest_acme, client, auditor):
 EVENT = lead("m-1", "L-M1")
 # (method, path, body, statuses by role, same body for every 200)
 ROLE_MATRIX = [
+    ("GET", "/healthz", None, {r: 200 for r in ROLES}, True),
+    ("GET", "/metrics", None, {r: 200 for r in ROLES}, False),
     ("GET", "/v1/contracts", None, row(200, 200, 200, 403, 403, 200, 200), False),
     ("GET", "/v1/contracts/acme-leads-2026", None, row(200, 200, 200, 403, 403, 200, 200), True),
     ("GET", "/v1/contracts/acme-leads-2026?version=1", None,
@@ -594,6 +596,24 @@ def ingest_over_http():
                srv.request("POST", "/v1/events", as_ndjson([E1]), ingest,
                            headers={"Content-Type": "application/x-ndjson; charset=utf-8"}),
                200, report(duplicates=1))
+
+        # A chunked upload, and several requests on one keep-alive connection.
+        conn = srv.connect()
+        try:
+            chunks = [as_ndjson([lead("k1", "L-K1")]).encode(),
+                      as_ndjson([lead("k2", "L-K2"), E3]).encode()]
+            conn.request("POST", "/v1/events", body=iter(chunks), encode_chunked=True,
+                         headers={"Authorization": "Bearer " + ingest,
+                                  "Content-Type": "application/x-ndjson"})
+            r = conn.getresponse()
+            expect("a chunked NDJSON upload", Resp(r.status, {}, r.read()), 200,
+                   report(accepted=2, rejected=[(2, "e3", E3_ERR)]))
+            for n in range(3):
+                expect(f"request {n} on one connection", post_events(
+                    srv, ingest, [lead("k1", "L-K1"), lead("k3", "L-K3")], conn=conn),
+                    200, report(accepted=1 if n == 0 else 0, duplicates=1 if n == 0 else 2))
+        finally:
+            conn.close()
 
         # ?atomic=true: all or nothing.
         a1, a2 = lead("a1", "L-A1"), lead("a2", "L-A2")
@@ -866,6 +886,13 @@ def keys():
                err_body("malformed", "the body must be {\"role\":R,\"customer\":C}"))
         r = srv.request("GET", "/v1/keys", key=admin)
         check("refused key requests made no key", len(r.json()), 4)
+        r = srv.request("POST", "/v1/keys", compact({"role": "admin"}), admin)
+        check("POST /v1/keys admin", r.status, 201)
+        admin2, admin2_id = r.json()["key"], r.json()["info"]["id"]
+        expect("an admin key revokes itself", srv.request(
+            "DELETE", f"/v1/keys/{admin2_id}", key=admin2), 200)
+        expect("the key that revoked itself", srv.request("GET", "/v1/keys", key=admin2),
+               401, invalid)
         rc, _ = srv.stop()
         check("serve exits 0", rc, 0)
     with Server(d) as srv:  # the keys file is what the next server reads
@@ -929,6 +956,9 @@ def http_robustness():
             expect(f"GET {path}", srv.request("GET", path, key=admin), 400, bad_target)
         expect("a percent-encoded id", srv.request("GET", "/v1/contracts/acme%2Dleads%2d2026",
                                                    key=admin), 200)
+        expect("'+' in a query argument is a space",
+               srv.request("GET", "/v1/results?contract=acme+leads", key=admin), 404,
+               err_body("not_found", "no such contract: acme leads"))
         expect("an encoded slash stays in its segment",
                srv.request("GET", "/v1/contracts/acme-leads-2026%2Finvoices%2F2026-02",
                            key=admin), 404,
@@ -962,6 +992,7 @@ def http_robustness():
         for path in ("/v1/contracts/acme-leads-2026/invoices/2026-02?as_of=yesterday",
                      "/v1/contracts/acme-leads-2026/invoices/2026-13",
                      "/v1/contracts/acme-leads-2026/invoices/Feb",
+                     "/v1/contracts/acme-leads-2026/invoices/2026-02-30",
                      "/v1/results?as_of=2026-02-10", "/v1/results?period=2026/02"):
             r = srv.request("GET", path, key=admin)
             expect(f"GET {path}", r, 400)
@@ -1047,8 +1078,23 @@ def graceful_shutdown():
     check("the CLI can use the tenant once the server is gone", (rc, len(out.splitlines())),
           (0, 30))
 
-    # Batches in flight at SIGTERM: every one answered 200 is there after a restart.
-    acked, stop = [], threading.Event()
+    # A request whose body stalls: it may run for --shutdown-timeout, not longer.
+    with Server(d, "--shutdown-timeout", "1") as srv:
+        sock = socket.create_connection(("127.0.0.1", srv.port), timeout=10)
+        try:
+            sock.sendall((f"POST /v1/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+                          f"{admin}\r\nContent-Length: 1000\r\n\r\n[").encode())
+            time.sleep(0.2)
+            rc, secs = srv.stop(timeout=10)
+        finally:
+            sock.close()
+        check("SIGTERM with a stalled upload and --shutdown-timeout 1: exit code", rc, 0)
+        check(f"SIGTERM with a stalled upload: exits after about 1 s (took {secs:.2f} s)",
+              0.5 < secs < 4, True)
+
+    # Batches in flight at SIGTERM: every one answered 200 is there after a restart; one
+    # that was not answered was stored whole or not at all.
+    acked, unanswered, stop = [], [], threading.Event()
     with Server(d) as srv:
         def writer(w):
             n = 0
@@ -1058,9 +1104,10 @@ def graceful_shutdown():
                 try:
                     r = post_events(srv, admin, b)
                 except (OSError, http.client.HTTPException):
+                    unanswered.append(b)
                     return
-                if r.status == 200:
-                    acked.append((b, r.text))
+                (acked if r.status == 200 else unanswered).append((b, r.text) if r.status ==
+                                                                  200 else b)
         threads = [threading.Thread(target=writer, args=(w,)) for w in range(2)]
         for t in threads:
             t.start()
@@ -1086,10 +1133,62 @@ def graceful_shutdown():
             missing += r.text != report(duplicates=20)
         check(f"after a restart, the {len(acked)} batches acknowledged at SIGTERM are all "
               f"there (batches not fully stored)", missing, 0)
+        for b in unanswered:
+            r = post_events(srv, admin, b)
+            check("after a restart, a batch not answered at SIGTERM: stored whole or not at all",
+                  r.text in (report(duplicates=20), report(accepted=20)), True)
         r = srv.request("GET", "/v1/results?contract=acme-leads-2026", key=admin)
-        check("results after the restart", len(r.json()), 30 + 20 * len(acked))
+        check("results after the restart", len(r.json()),
+              30 + 20 * (len(acked) + len(unanswered)))
         rc, _ = srv.stop()
         check("serve exits 0", rc, 0)
+
+
+@case
+def address_in_use():
+    """A second server on the port of a running one must fail (server.h: "RAAS_E_STORAGE
+    when the address cannot be bound"; cli.md: exit 3 for a storage error) rather than
+    share the port and take some of the first server's connections."""
+    d1, d2 = S.fresh(), S.fresh()
+    key1, _ = make_key(d1)
+    make_key(d2)
+    with Server(d1) as srv:
+        err_path = S.path("second-stderr", ".txt")
+        with open(err_path, "wb") as errf:
+            second = subprocess.Popen([RAAS, "-d", d2, "serve", "--listen",
+                                       f"127.0.0.1:{srv.port}", "--access-log", "none"],
+                                      stdout=subprocess.PIPE, stderr=errf)
+        try:
+            out = b""
+            deadline = time.monotonic() + 5
+            while second.poll() is None and time.monotonic() < deadline:
+                r, _, _ = select.select([second.stdout.fileno()], [], [], 0.05)
+                if r:
+                    chunk = os.read(second.stdout.fileno(), 4096)
+                    out += chunk
+                    if not chunk or b"\n" in out:
+                        break  # it announced that it listens: no need to wait longer
+            time.sleep(0.05)
+            rc = second.poll()
+            check(f"a second serve on port {srv.port}: exit code", rc, 3)
+            statuses = [srv.request("GET", "/v1/contracts", key=key1).status
+                        for _ in range(20)]
+            check("the first server answers every request on its port", statuses, [200] * 20)
+        finally:
+            if second.poll() is None:
+                second.send_signal(signal.SIGTERM)
+                try:
+                    second.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    second.kill()
+                    second.wait()
+            out += second.stdout.read()
+            second.stdout.close()
+        with open(err_path, "rb") as f:
+            err = f.read().decode("utf-8", "replace")
+        check("a second serve prints nothing on stdout", out, b"")
+        check("a second serve says why on stderr",
+              err.startswith(f"--listen: cannot listen on 127.0.0.1:{srv.port}"), True)
 
 
 # ---------------------------------------------------------------- 8. access log
