@@ -100,7 +100,6 @@ static int run_key(struct raas_cli *cli)
 {
 	const char *role = raas_cli_option_value(cli, "role");
 	enum raas_role r = RAAS_ROLE_ADMIN;
-	struct raas_store *s = NULL;
 	struct raas_err err;
 
 	raas_err_clear(&err);
@@ -111,10 +110,9 @@ static int run_key(struct raas_cli *cli)
 		        role);
 		return 2;
 	}
-	/* The tenant must exist: opening it says so precisely. */
-	if (raas_store_open_tenant(cli->data_dir, cli->args[0], false, &s, &err))
+	/* The tenant must exist; its data is not opened (a running server holds it). */
+	if (raas_store_check_tenant(cli->data_dir, cli->args[0], &err))
 		return raas_cli_fail(cli, &err);
-	raas_store_close(s);
 	return make_key(cli, cli->args[0], r, raas_cli_option_value(cli, "customer"));
 }
 

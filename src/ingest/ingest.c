@@ -105,6 +105,15 @@ void raas_ingest_free(struct raas_ingest *in)
 	raas_free(in);
 }
 
+void raas_ingest_get_counts(const struct raas_ingest *in, struct raas_ingest_counts *out)
+{
+	out->accepted = in->accepted;
+	out->duplicates = in->duplicates;
+	out->rejected = in->rejected.count;
+	out->conflicts = in->conflicts.count;
+	out->unmatched = in->unmatched;
+}
+
 uint64_t raas_ingest_accepted(const struct raas_ingest *in)
 {
 	return in->accepted;
@@ -698,6 +707,8 @@ raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
 
 static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct raas_err *err)
 {
+	/* A window is a chunk of input; a small body in memory needs no more than itself. */
+	const size_t chunk = src->fd < 0 && src->len < READ_CHUNK ? src->len : READ_CHUNK;
 	struct pipeline pl;
 	const size_t max = in->opt.limits.max_bytes;
 	char *carry = NULL; /* the unfinished last line of the previous chunk */
@@ -716,7 +727,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 	pthread_cond_init(&pl.cv, NULL);
 	for (int i = 0; i < 2; i++) {
 		struct window *w = &pl.win[i];
-		w->cap = READ_CHUNK + max + 2;
+		w->cap = chunk + max + 2;
 		w->buf = raas_malloc(w->cap);
 		for (int k = 0; k < WORKERS; k++) {
 			raas_arena_init(&w->arena[k], 0);
@@ -746,8 +757,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 		/* At least one read per window (a carried line is at most max + 1 bytes, so there
 		 * is always room), then on until the window holds a chunk. */
 		do {
-			ssize_t n =
-			        source_read(src, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
+			ssize_t n = source_read(src, w->buf + w->len, chunk + max + 1 - w->len);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -757,7 +767,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 			}
 			eof = n == 0;
 			w->len += (size_t)n;
-		} while (w->len < READ_CHUNK && !eof);
+		} while (w->len < chunk && !eof);
 		if (skipping) {
 			/* Inside a line already rejected as too long: drop it up to its newline. */
 			char *nl = memchr(w->buf, '\n', w->len);

@@ -67,6 +67,11 @@ RAAS_WUR raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct r
  * event ("line 17 (evt_9): time: not an RFC 3339 timestamp"), then the unmatched customers. */
 RAAS_WUR raas_rc raas_ingest_write_report_text(const struct raas_ingest *in, struct raas_buf *b);
 
+struct raas_ingest_counts {
+	uint64_t accepted, duplicates, rejected, conflicts, unmatched;
+};
+/* The report's counts so far (after a failed atomic ingest: what its report says). */
+void raas_ingest_get_counts(const struct raas_ingest *in, struct raas_ingest_counts *out);
 /* Accepted events so far (committed or pending). */
 uint64_t raas_ingest_accepted(const struct raas_ingest *in);
 

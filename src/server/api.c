@@ -712,18 +712,16 @@ static bool is_ndjson(const char *content_type)
 	return content_type && !strncmp(content_type, "application/x-ndjson", 20);
 }
 
-static void count_report(struct raas_api *api, const char *report)
+static void count_report(struct raas_api *api, const struct raas_ingest *in)
 {
-	/* The report's leading counts, for /metrics. */
-	unsigned long long a = 0, d = 0;
-	const char *u;
+	struct raas_ingest_counts n;
 
-	if (sscanf(report, "{\"accepted\":%llu,\"duplicates\":%llu", &a, &d) == 2) {
-		api->events_accepted += a;
-		api->events_duplicate += d;
-	}
-	if ((u = strstr(report, "\"unmatched\":{\"count\":")))
-		api->events_unmatched += strtoull(u + 21, NULL, 10);
+	raas_ingest_get_counts(in, &n);
+	api->events_accepted += n.accepted;
+	api->events_duplicate += n.duplicates;
+	api->events_rejected += n.rejected;
+	api->events_conflict += n.conflicts;
+	api->events_unmatched += n.unmatched;
 }
 
 /* Opens the store like tenant_store, but lets the request append while a commit runs. */
@@ -829,7 +827,7 @@ static void post_events(struct raas_api *api, const struct caller *c,
 	}
 	if ((rc = raas_ingest_begin(c->t->store, &opt, &in, &err)))
 		goto failed;
-	if (spans) {
+	if (!is_ndjson(req->content_type)) {
 		for (size_t i = 0; i < n && !rc; i++)
 			rc = raas_ingest_event(in, i, req->body + spans[i].off, spans[i].len, &err);
 	} else {
@@ -843,7 +841,7 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		oom(res);
 		goto out;
 	}
-	count_report(api, res->body.data);
+	count_report(api, in);
 	ok_json(res, failed_atomic ? 422 : 200);
 	goto out;
 failed:
@@ -1309,11 +1307,15 @@ raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b)
 		        "# TYPE raas_events_total counter\n"
 		        "raas_events_total{outcome=\"accepted\"} %llu\n"
 		        "raas_events_total{outcome=\"duplicate\"} %llu\n"
+		        "raas_events_total{outcome=\"rejected\"} %llu\n"
+		        "raas_events_total{outcome=\"conflict\"} %llu\n"
 		        "# HELP raas_events_unmatched_total Accepted events no contract names.\n"
 		        "# TYPE raas_events_unmatched_total counter\n"
 		        "raas_events_unmatched_total %llu\n",
 		        (unsigned long long)api->events_accepted,
 		        (unsigned long long)api->events_duplicate,
+		        (unsigned long long)api->events_rejected,
+		        (unsigned long long)api->events_conflict,
 		        (unsigned long long)api->events_unmatched);
 	return rc;
 }

@@ -300,7 +300,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	        MHD_OPTION_CONNECTION_LIMIT, opt->max_connections ? opt->max_connections : 256,
 	        MHD_OPTION_CONNECTION_TIMEOUT, opt->idle_timeout ? opt->idle_timeout : 30,
 	        MHD_OPTION_NOTIFY_COMPLETED, on_completed, &sv, MHD_OPTION_UNESCAPE_CALLBACK,
-	        no_unescape, NULL, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_END);
+	        no_unescape, NULL, MHD_OPTION_END);
 	if (!d) {
 		rc = raas_err_set(err, RAAS_E_STORAGE, "--listen", "cannot listen on %s: %s",
 		                  opt->listen, strerror(errno));

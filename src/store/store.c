@@ -454,6 +454,19 @@ raas_rc raas_store_create_tenant(const char *dir, const char *tenant, struct raa
 	return make_tenant(dir, tenant, err);
 }
 
+raas_rc raas_store_check_tenant(const char *dir, const char *tenant, struct raas_err *err)
+{
+	char *dflt = NULL;
+	raas_rc rc;
+
+	if ((rc = read_marker(dir, &dflt, err)))
+		return rc;
+	raas_free(dflt);
+	if (!valid_name(tenant, strlen(tenant)) || !tenant_exists(dir, tenant))
+		return raas_err_set(err, RAAS_E_INPUT, tenant, "no such tenant in %s", dir);
+	return RAAS_OK;
+}
+
 raas_rc raas_store_tenants(const char *dir, char ***names, size_t *count, struct raas_err *err)
 {
 	char path[PATH_LEN], *dflt = NULL;

@@ -54,6 +54,9 @@ RAAS_WUR raas_rc raas_store_init(const char *dir, const char *tenant, struct raa
  * or the tenant exists already. */
 RAAS_WUR raas_rc raas_store_create_tenant(const char *dir, const char *tenant,
                                           struct raas_err *err);
+/* RAAS_OK when dir is a data directory with that tenant, else RAAS_E_INPUT saying which is
+ * missing; takes no lock (a running server may hold the tenant). */
+RAAS_WUR raas_rc raas_store_check_tenant(const char *dir, const char *tenant, struct raas_err *err);
 /* The tenants of dir, sorted by name: *names is new (free each and the array with
  * raas_free). */
 RAAS_WUR raas_rc raas_store_tenants(const char *dir, char ***names, size_t *count,
