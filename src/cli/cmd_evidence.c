@@ -15,6 +15,7 @@
 #include "evidence/tree.h"
 #include "raas/time.h"
 #include "settle/load.h"
+#include "service/service.h"
 #include "store/store.h"
 
 static const struct raas_cli_option no_options[] = {{NULL, 0, NULL, NULL}};
@@ -150,43 +151,6 @@ const struct raas_cli_command raas_cmd_evidence_checkpoint = {
 
 /* ---- proofs ---- */
 
-static int print_hashes(struct raas_buf *b, const struct raas_hash *h, size_t n)
-{
-	char hex[2 * RAAS_HASH_BYTES + 1];
-
-	if (raas_buf_putc(b, '['))
-		return 3;
-	for (size_t i = 0; i < n; i++) {
-		raas_hex_encode(h[i].b, RAAS_HASH_BYTES, hex);
-		if (raas_buf_printf(b, "%s\"%s\"", i ? "," : "", hex))
-			return 3;
-	}
-	return raas_buf_putc(b, ']') ? 3 : 0;
-}
-
-/* Opens the store read-only and reads the leaf hashes of the first want entries of the log of
- * customer cli->args[0] (all of them when want is UINT64_MAX) into *leaves (new) and *n. Exit
- * 2 naming the argument what when the log holds fewer. */
-static int customer_hashes(struct raas_cli *cli, uint64_t want, const char *what,
-                           struct raas_store **s, struct raas_hash **leaves, uint64_t *n)
-{
-	struct raas_err err;
-	uint32_t no;
-	int rc;
-
-	raas_err_clear(&err);
-	if ((rc = open_store(cli, false, s)) || (rc = customer_no(cli, *s, cli->args[0], &no)))
-		return rc;
-	if (raas_tree_leaf_hashes(*s, no, want, leaves, n, &err))
-		return raas_cli_fail(cli, &err);
-	if (want != UINT64_MAX && *n < want) {
-		fprintf(cli->err, "%s: the log of %s holds %llu entries\n", what, cli->args[0],
-		        (unsigned long long)*n);
-		return 2;
-	}
-	return 0;
-}
-
 static const struct raas_cli_option proof_options[] = {
         {"size", 0, "N", "the tree size the proof is for (default: the whole log)"},
         {NULL, 0, NULL, NULL},
@@ -196,46 +160,24 @@ static int run_proof(struct raas_cli *cli)
 {
 	const char *size_opt = raas_cli_option_value(cli, "size");
 	struct raas_store *s = NULL;
-	struct raas_hash *leaves = NULL, proof[RAAS_MERKLE_MAX_PROOF], root;
+	struct raas_err err;
 	struct raas_buf b;
-	uint64_t index, size = UINT64_MAX, n = 0;
-	size_t len;
-	char hex[2 * RAAS_HASH_BYTES + 1], rhex[2 * RAAS_HASH_BYTES + 1];
+	uint64_t index, size = UINT64_MAX;
 	int rc;
 
+	raas_err_clear(&err);
 	raas_buf_init(&b, 1 << 20);
 	if ((rc = parse_count(cli, "INDEX", cli->args[1], &index)) ||
 	    (size_opt && (rc = parse_count(cli, "--size", size_opt, &size))) ||
-	    (rc = customer_hashes(cli, size, "--size", &s, &leaves, &n)))
+	    (rc = open_store(cli, false, &s)))
 		goto out;
-	if (index >= n) {
-		fprintf(cli->err, "INDEX: must be below the tree size %llu\n",
-		        (unsigned long long)n);
-		rc = 2;
-		goto out;
-	}
-	if (raas_merkle_inclusion_proof(leaves, n, index, proof, &len)) {
-		fprintf(cli->err, "INDEX: out of range\n");
-		rc = 2;
-		goto out;
-	}
-	raas_merkle_root(leaves, n, &root);
-	raas_hex_encode(leaves[index].b, RAAS_HASH_BYTES, hex);
-	raas_hex_encode(root.b, RAAS_HASH_BYTES, rhex);
-	if (raas_buf_puts(&b, "{\"customer\":") ||
-	    raas_json_write_string(&b, cli->args[0], strlen(cli->args[0])) ||
-	    raas_buf_printf(&b,
-	                    ",\"index\":%llu,\"size\":%llu,\"leaf_hash\":\"%s\",\"root\":\"%s\","
-	                    "\"proof\":",
-	                    (unsigned long long)index, (unsigned long long)n, hex, rhex) ||
-	    print_hashes(&b, proof, len) || raas_buf_putc(&b, '}')) {
-		rc = 3;
+	if (raas_svc_proof(s, cli->args[0], index, size, "INDEX", "--size", &b, &err)) {
+		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
 	raas_cli_print_line(cli, b.data, b.len);
 	rc = 0;
 out:
-	raas_free(leaves);
 	raas_store_close(s);
 	raas_buf_free(&b);
 	return rc;
@@ -258,13 +200,12 @@ const struct raas_cli_command raas_cmd_evidence_proof = {
 static int run_consistency(struct raas_cli *cli)
 {
 	struct raas_store *s = NULL;
-	struct raas_hash *leaves = NULL, proof[RAAS_MERKLE_MAX_PROOF], r1, r2;
+	struct raas_err err;
 	struct raas_buf b;
-	uint64_t m, n, got = 0;
-	size_t len;
-	char h1[2 * RAAS_HASH_BYTES + 1], h2[2 * RAAS_HASH_BYTES + 1];
+	uint64_t m, n;
 	int rc;
 
+	raas_err_clear(&err);
 	raas_buf_init(&b, 1 << 20);
 	if ((rc = parse_count(cli, "M", cli->args[1], &m)) ||
 	    (rc = parse_count(cli, "N", cli->args[2], &n)))
@@ -274,31 +215,15 @@ static int run_consistency(struct raas_cli *cli)
 		rc = 2;
 		goto out;
 	}
-	if ((rc = customer_hashes(cli, n, "N", &s, &leaves, &got)))
+	if ((rc = open_store(cli, false, &s)))
 		goto out;
-	if (raas_merkle_consistency_proof(leaves, m, n, proof, &len)) {
-		fprintf(cli->err, "M: out of range\n");
-		rc = 2;
-		goto out;
-	}
-	raas_merkle_root(leaves, m, &r1);
-	raas_merkle_root(leaves, n, &r2);
-	raas_hex_encode(r1.b, RAAS_HASH_BYTES, h1);
-	raas_hex_encode(r2.b, RAAS_HASH_BYTES, h2);
-	if (raas_buf_puts(&b, "{\"customer\":") ||
-	    raas_json_write_string(&b, cli->args[0], strlen(cli->args[0])) ||
-	    raas_buf_printf(&b,
-	                    ",\"size1\":%llu,\"size2\":%llu,\"root1\":\"%s\",\"root2\":\"%s\","
-	                    "\"proof\":",
-	                    (unsigned long long)m, (unsigned long long)n, h1, h2) ||
-	    print_hashes(&b, proof, len) || raas_buf_putc(&b, '}')) {
-		rc = 3;
+	if (raas_svc_consistency(s, cli->args[0], m, n, "M", "N", &b, &err)) {
+		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
 	raas_cli_print_line(cli, b.data, b.len);
 	rc = 0;
 out:
-	raas_free(leaves);
 	raas_store_close(s);
 	raas_buf_free(&b);
 	return rc;

@@ -17,6 +17,7 @@
 #include "base/arena.h"
 #include "base/json.h"
 #include "contract/contract.h"
+#include "evidence/bundle.h"
 #include "ingest/ingest.h"
 #include "raas/time.h"
 #include "server/keys.h"
@@ -290,6 +291,14 @@ static void ok_json(struct raas_http_response *res, unsigned status)
 {
 	res->status = status;
 	res->content_type = "application/json";
+}
+
+/* The start of the last line of the n bytes at s (which do not end in a newline). */
+static const char *memrchr_compat(const char *s, size_t n)
+{
+	while (n && s[n - 1] != '\n')
+		n--;
+	return s + n;
 }
 
 /* Turns NDJSON (one document per line) in b into a JSON array, in place. */
@@ -1262,6 +1271,247 @@ static void delete_key(struct raas_api *api, const struct caller *c, const char 
 	ok_json(res, 200);
 }
 
+/* ---- customers ---- */
+
+/* Appends {"id","entries","contracts":[{listing…,"draft":{"period","status","total",
+ * "currency"} or null}]} of customer no, the drafts from ls (the customer's ledgers). */
+static raas_rc write_customer(struct raas_store *store, uint32_t no, struct raas_ledgers *ls,
+                              int64_t now, struct raas_buf *b, struct raas_err *err)
+{
+	const char *id = raas_store_customer_id(store, no);
+	const struct raas_store_contract **all = NULL;
+	struct raas_buf doc;
+	size_t n = 0;
+	raas_rc rc;
+
+	raas_buf_init(&doc, (size_t)1 << 30);
+	if ((rc = raas_svc_latest_versions(store, id, &all, &n)) ||
+	    (rc = raas_buf_puts(b, "{\"id\":")) ||
+	    (rc = raas_json_write_string(b, id, strlen(id))) ||
+	    (rc = raas_buf_printf(b, ",\"entries\":%llu,\"contracts\":[",
+	                          (unsigned long long)raas_store_customer_entries(store, no))))
+		goto out;
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct raas_ledger *l = NULL;
+		struct raas_period p;
+		struct raas_err e;
+		raas_err_clear(&e);
+		for (size_t k = 0; k < ls->n && !l; k++)
+			if (!strcmp(raas_ledger_contract(ls->v[k]), all[i]->id))
+				l = ls->v[k];
+		if ((rc = raas_buf_puts(b, i ? "," : "")) ||
+		    (rc = raas_svc_write_listing(b, all[i])))
+			break;
+		b->len--; /* reopen the listing object for the draft */
+		raas_buf_reset(&doc);
+		if (l && raas_ledger_period(l, now, now, &p, &e) == RAAS_OK &&
+		    raas_svc_invoice(store, l, &p, now, &doc, &e) == RAAS_OK) {
+			struct raas_arena arena;
+			struct raas_json *d;
+			const struct raas_json *f;
+			raas_arena_init(&arena, 0);
+			rc = raas_json_parse(&arena, doc.data, doc.len, NULL, &d, err);
+			if (!rc)
+				rc = raas_buf_puts(b, ",\"draft\":{\"period\":");
+			if (!rc && (f = raas_json_get(d, "period")))
+				rc = raas_json_write(b, f);
+			for (const char *const *k =
+			             (const char *const[]){"status", "total", "currency", NULL};
+			     *k && !rc; k++)
+				if ((f = raas_json_get(d, *k)))
+					rc = raas_buf_printf(b, ",\"%s\":", *k) ||
+					     raas_json_write(b, f);
+			if (!rc)
+				rc = raas_buf_puts(b, "}}");
+			raas_arena_free(&arena);
+		} else if (e.code && e.code != RAAS_E_INPUT) {
+			*err = e;
+			rc = e.code;
+		} else {
+			rc = raas_buf_puts(b, ",\"draft\":null}");
+		}
+	}
+	if (!rc)
+		rc = raas_buf_puts(b, "]}");
+out:
+	raas_free(all);
+	raas_buf_free(&doc);
+	return rc;
+}
+
+static void get_customers(struct raas_api *api, const struct caller *c, const char *one,
+                          struct raas_http_response *res)
+{
+	struct raas_store *store;
+	struct raas_ledgers ls = {0};
+	struct raas_err err;
+	int64_t now = api_clock(api);
+	const char *only = c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL;
+	uint32_t no;
+	raas_rc rc = RAAS_OK;
+	bool first = true;
+
+	raas_err_clear(&err);
+	if (!tenant_store(api, c->t, res))
+		return;
+	store = c->t->store;
+	if (one && ((only && strcmp(one, only)) ||
+	            raas_store_customer(store, one, strlen(one), false, &no) != RAAS_OK)) {
+		fail(res, 404, "not_found", "no such customer: %s", one);
+		return;
+	}
+	if (raas_ledgers_load(store, NULL, one ? one : only, &ls, &err)) {
+		fail_err(res, &err);
+		return;
+	}
+	if (one) {
+		rc = write_customer(store, no, &ls, now, &res->body, &err);
+	} else {
+		rc = raas_buf_putc(&res->body, '[');
+		for (size_t i = 0; i < raas_store_customer_count(store) && !rc; i++) {
+			if (only && strcmp(raas_store_customer_id(store, (uint32_t)i), only))
+				continue;
+			if (!first)
+				rc = raas_buf_putc(&res->body, ',');
+			first = false;
+			if (!rc)
+				rc = write_customer(store, (uint32_t)i, &ls, now, &res->body, &err);
+		}
+		if (!rc)
+			rc = raas_buf_putc(&res->body, ']');
+	}
+	raas_ledgers_free(&ls);
+	if (rc == RAAS_E_NOMEM || (rc && !err.message[0]))
+		oom(res);
+	else if (rc)
+		fail_err(res, &err);
+	else
+		ok_json(res, 200);
+}
+
+/* ---- evidence ---- */
+
+/* A count argument (a whole number); false after a 400. */
+static bool count_arg(const struct raas_http_request *req, const char *name, bool required,
+                      uint64_t *out, struct raas_http_response *res)
+{
+	const char *v = arg(req, name);
+	char *end;
+
+	if (!v) {
+		if (required)
+			fail(res, 400, "malformed", "%s: required", name);
+		return !required;
+	}
+	*out = strtoull(v, &end, 10);
+	if (!*v || *end || v[0] < '0' || v[0] > '9' || (*out == UINT64_MAX)) {
+		fail(res, 400, "malformed", "%s: must be a whole number", name);
+		return false;
+	}
+	return true;
+}
+
+static void get_evidence(struct raas_api *api, const struct caller *c, const char *customer,
+                         const char *what, const struct raas_http_request *req,
+                         struct raas_http_response *res)
+{
+	struct raas_store *store;
+	struct raas_err err;
+	uint32_t no;
+	raas_rc rc;
+
+	raas_err_clear(&err);
+	if (!tenant_store(api, c->t, res))
+		return;
+	store = c->t->store;
+	if (!sees(c, customer) ||
+	    raas_store_customer(store, customer, strlen(customer), false, &no) != RAAS_OK) {
+		fail(res, 404, "not_found", "no such customer: %s", customer);
+		return;
+	}
+	if (!strcmp(what, "checkpoint")) {
+		struct raas_buf all;
+		const char *last;
+		raas_buf_init(&all, (size_t)1 << 34);
+		if (raas_store_checkpoints(store, customer, &all, &err)) {
+			raas_buf_free(&all);
+			fail_err(res, &err);
+			return;
+		}
+		while (all.len && all.data[all.len - 1] == '\n')
+			all.len--;
+		if (!all.len) {
+			raas_buf_free(&all);
+			fail(res, 404, "not_found",
+			     "no checkpoint of %s yet (one is signed whenever an invoice of the "
+			     "customer locks)",
+			     customer);
+			return;
+		}
+		last = memrchr_compat(all.data, all.len);
+		rc = raas_buf_append(&res->body, last, all.len - (size_t)(last - all.data));
+		raas_buf_free(&all);
+		if (rc) {
+			oom(res);
+			return;
+		}
+		ok_json(res, 200);
+		return;
+	}
+	if (!strcmp(what, "proof")) {
+		uint64_t index = 0, size = UINT64_MAX;
+		if (!count_arg(req, "index", true, &index, res) ||
+		    !count_arg(req, "size", false, &size, res))
+			return;
+		rc = raas_svc_proof(store, customer, index, size, "index", "size", &res->body,
+		                    &err);
+	} else if (!strcmp(what, "consistency")) {
+		uint64_t m = 0, n = 0;
+		if (!count_arg(req, "from", true, &m, res) || !count_arg(req, "to", true, &n, res))
+			return;
+		rc = raas_svc_consistency(store, customer, m, n, "from", "to", &res->body, &err);
+	} else {
+		const char *contract = arg(req, "contract"), *date = arg(req, "date");
+		const struct raas_store_contract *m;
+		struct raas_contract *doc = NULL;
+		int64_t day;
+		if (!contract || !date) {
+			fail(res, 400, "malformed", "%s: required", contract ? "date" : "contract");
+			return;
+		}
+		if (!date_value("date", date, &day, res))
+			return;
+		m = raas_store_contract_latest(store, contract);
+		if (!m || strcmp(m->customer, customer)) {
+			fail(res, 404, "not_found", "no such contract: %s", contract);
+			return;
+		}
+		if (raas_load_version(store, m, &doc, &err)) {
+			fail_err(res, &err);
+			return;
+		}
+		rc = raas_evidence_bundle(store, contract,
+		                          raas_date_midnight(day, doc->tz_offset_min), &res->body,
+		                          &err);
+		raas_contract_free(doc);
+	}
+	if (rc == RAAS_E_INPUT && strcmp(what, "bundle")) {
+		/* An index or size out of range. */
+		fail(res, 422, "invalid", "%s%s%s", err.path, err.path[0] ? ": " : "", err.message);
+		return;
+	}
+	if (rc == RAAS_E_INPUT) {
+		/* Nothing locked and signed for that period yet. */
+		fail(res, 404, "not_found", "%s", err.message);
+		return;
+	}
+	if (rc) {
+		fail_err(res, &err);
+		return;
+	}
+	ok_json(res, 200);
+}
+
 /* ---- metrics ---- */
 
 void raas_api_count_request(struct raas_api *api, unsigned status, double seconds)
@@ -1404,6 +1654,18 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 			not_allowed(res, "GET");
 		else if (allow(&c, READ, res))
 			get_invoice(api, &c, req->segments[2], req->segments[4], req, res);
+	} else if (seg(req, 1, "customers") && (n == 2 || n == 3)) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_customers(api, &c, n == 3 ? req->segments[2] : NULL, res);
+	} else if (seg(req, 1, "evidence") && n == 4 &&
+	           (seg(req, 3, "checkpoint") || seg(req, 3, "proof") ||
+	            seg(req, 3, "consistency") || seg(req, 3, "bundle"))) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_evidence(api, &c, req->segments[2], req->segments[3], req, res);
 	} else if (seg(req, 1, "results") && n == 2) {
 		if (!method(req, "GET"))
 			not_allowed(res, "GET");

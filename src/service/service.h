@@ -53,4 +53,19 @@ RAAS_WUR raas_rc raas_svc_invoice(struct raas_store *store, struct raas_ledger *
                                   const struct raas_period *p, int64_t now, struct raas_buf *out,
                                   struct raas_err *err);
 
+/* ---- evidence (evidence.md) ---- */
+
+/* Appends {"customer","index","size","leaf_hash","root","proof"}: the inclusion proof of
+ * entry index in the tree of the first size entries of customer's log (UINT64_MAX: all).
+ * RAAS_E_INPUT for an unknown customer, or naming index_name / size_name when out of
+ * range. */
+RAAS_WUR raas_rc raas_svc_proof(struct raas_store *s, const char *customer, uint64_t index,
+                                uint64_t size, const char *index_name, const char *size_name,
+                                struct raas_buf *out, struct raas_err *err);
+/* Appends {"customer","size1","size2","root1","root2","proof"}: the consistency proof
+ * between the first m and the first n entries (1 <= m <= n). */
+RAAS_WUR raas_rc raas_svc_consistency(struct raas_store *s, const char *customer, uint64_t m,
+                                      uint64_t n, const char *m_name, const char *n_name,
+                                      struct raas_buf *out, struct raas_err *err);
+
 #endif

@@ -839,6 +839,83 @@ def http_matches_cli():
            before_start, 404, err_body("not_found", err.strip()))
 
 
+@case
+def evidence_and_customers():
+    """A client reads its customer overview, its checkpoint, proofs and an evidence bundle
+    over HTTP; the bundle is what `raas evidence bundle` writes and `raas verify` accepts it
+    with the published key; another customer's evidence is 404 like what does not exist."""
+    d = S.fresh()
+    for doc in (ACME, BETA):
+        rc, out, err = S.apply(d, doc, "2026-01-01T00:00:00Z")
+        if rc != 0:
+            fail(f"contract apply {doc['id']}: {rc} {out!r} {err!r}")
+    rc, out, err = S.ingest(d, [compact(e) for e in JAN_CLI], "2026-01-07T00:00:00Z")
+    if rc != 0:
+        fail(f"ingest: {rc} {out!r} {err!r}")
+    rc, out, err = S.run(d, "settle", "--now", NOW)
+    if rc != 0 or not out:
+        fail(f"settle: {rc} {out!r} {err!r}")
+    rc, vkey, err = S.run(d, "evidence", "key")
+    vkey = vkey.strip()
+    client, _ = make_key(d, "client", "acme")
+    admin, _ = make_key(d)
+    with Server(d) as srv:
+        r = srv.request("GET", "/v1/customers/acme", key=client)
+        check("GET /v1/customers/acme: status", r.status, 200)
+        doc = r.json() if r.status == 200 else {}
+        check("the overview names the customer and its contract",
+              (doc.get("id"), [c.get("id") for c in doc.get("contracts", [])]),
+              ("acme", ["acme-leads-2026"]))
+        check("the overview carries the current period's draft",
+              sorted((doc.get("contracts") or [{}])[0].get("draft") or {}),
+              ["currency", "period", "status", "total"])
+        r = srv.request("GET", "/v1/customers", key=client)
+        check("a client's customer listing is its customer only",
+              [c["id"] for c in r.json()] if r.status == 200 else r.status, ["acme"])
+        r = srv.request("GET", "/v1/customers", key=admin)
+        check("an admin lists every customer",
+              sorted(c["id"] for c in r.json()) if r.status == 200 else r.status,
+              ["acme", "beta"])
+        missing = srv.request("GET", "/v1/evidence/nobody/checkpoint", key=client)
+        expect("an unknown customer's evidence", missing, 404,
+               err_body("not_found", "no such customer: nobody"))
+        for what in ("checkpoint", "proof?index=0", "consistency?from=1&to=2",
+                     "bundle?contract=beta-hire-2026&date=2026-01"):
+            expect(f"the client asks for beta's {what}",
+                   srv.request("GET", f"/v1/evidence/beta/{what}", key=client), 404,
+                   err_body("not_found", "no such customer: beta"))
+        cp = srv.request("GET", "/v1/evidence/acme/checkpoint", key=client)
+        proof = srv.request("GET", "/v1/evidence/acme/proof?index=1", key=client)
+        cons = srv.request("GET", "/v1/evidence/acme/consistency?from=1&to=2", key=client)
+        bundle = srv.request("GET", "/v1/evidence/acme/bundle?contract=acme-leads-2026"
+                             "&date=2026-01", key=client)
+        check("GET bundle: status", bundle.status, 200)
+        expect("an index beyond the log", srv.request(
+            "GET", "/v1/evidence/acme/proof?index=99999", key=client), 422)
+        expect("a proof without index", srv.request(
+            "GET", "/v1/evidence/acme/proof", key=client), 400,
+            err_body("malformed", "index: required"))
+        expect("a bundle of a period not locked yet", srv.request(
+            "GET", "/v1/evidence/acme/bundle?contract=acme-leads-2026&date=2026-02",
+            key=client), 404)
+        rc, _ = srv.stop()
+        check("serve exits 0", rc, 0)
+    rc, out, err = S.run(d, "evidence", "checkpoint", "acme")
+    line = json.loads(out.splitlines()[0]) if rc == 0 and out else {}
+    check("the checkpoint over HTTP is the latest stored one",
+          cp.json() if cp.status == 200 else cp.status,
+          {"size": line.get("size"), "note": line.get("checkpoint")})
+    rc, out, err = S.run(d, "evidence", "proof", "acme", "1")
+    check("the proof over HTTP = raas evidence proof", proof.text + "\n", out)
+    rc, out, err = S.run(d, "evidence", "consistency", "acme", "1", "2")
+    check("the consistency proof over HTTP = raas evidence consistency", cons.text + "\n", out)
+    rc, out, err = S.run(d, "evidence", "bundle", "acme-leads-2026", "2026-01")
+    check("the bundle over HTTP = raas evidence bundle (bytes)", bundle.text + "\n", out)
+    path = S.write(bundle.body, "bundle", ".json")
+    rc, out, err = S.run(d, "verify", path, "--key", vkey)
+    check(f"raas verify accepts the bundle a client downloaded ({err!r})", rc, 0)
+
+
 # ---------------------------------------------------------------- 5. keys
 
 
