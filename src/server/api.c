@@ -1512,6 +1512,31 @@ static void get_evidence(struct raas_api *api, const struct caller *c, const cha
 	ok_json(res, 200);
 }
 
+/* GET /v1/evidence/key: {"verifier_key"}, what a client verifies bundles with. */
+static void get_verifier_key(struct raas_api *api, const struct caller *c,
+                             struct raas_http_response *res)
+{
+	struct raas_buf k;
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	raas_buf_init(&k, 4096);
+	if (!tenant_store(api, c->t, res))
+		goto out;
+	if (raas_evidence_verifier_key(c->t->store, &k, &err)) {
+		fail_err(res, &err);
+		goto out;
+	}
+	if (raas_buf_puts(&res->body, "{\"verifier_key\":") ||
+	    raas_json_write_string(&res->body, k.data, k.len) || raas_buf_putc(&res->body, '}')) {
+		oom(res);
+		goto out;
+	}
+	ok_json(res, 200);
+out:
+	raas_buf_free(&k);
+}
+
 /* ---- metrics ---- */
 
 void raas_api_count_request(struct raas_api *api, unsigned status, double seconds)
@@ -1659,6 +1684,11 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 			not_allowed(res, "GET");
 		else if (allow(&c, READ, res))
 			get_customers(api, &c, n == 3 ? req->segments[2] : NULL, res);
+	} else if (seg(req, 1, "evidence") && n == 3 && seg(req, 2, "key")) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_verifier_key(api, &c, res);
 	} else if (seg(req, 1, "evidence") && n == 4 &&
 	           (seg(req, 3, "checkpoint") || seg(req, 3, "proof") ||
 	            seg(req, 3, "consistency") || seg(req, 3, "bundle"))) {

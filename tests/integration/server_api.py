@@ -884,6 +884,9 @@ def evidence_and_customers():
             expect(f"the client asks for beta's {what}",
                    srv.request("GET", f"/v1/evidence/beta/{what}", key=client), 404,
                    err_body("not_found", "no such customer: beta"))
+        r = srv.request("GET", "/v1/evidence/key", key=client)
+        check("GET /v1/evidence/key is the published key", r.json() if r.status == 200
+              else r.status, {"verifier_key": vkey})
         cp = srv.request("GET", "/v1/evidence/acme/checkpoint", key=client)
         proof = srv.request("GET", "/v1/evidence/acme/proof?index=1", key=client)
         cons = srv.request("GET", "/v1/evidence/acme/consistency?from=1&to=2", key=client)
