@@ -19,6 +19,9 @@ static const struct raas_cli_option options[] = {
         {"idle-timeout", 0, "SECONDS", "an idle connection is closed after it (default 30)"},
         {"shutdown-timeout", 0, "SECONDS",
          "on SIGINT/SIGTERM, how long requests in flight may still run (default 30)"},
+        {"settle-interval", 0, "SECONDS",
+         "lock every period whose lock time has come, store its invoice and sign "
+         "checkpoints: at start, then every SECONDS (default 60; 0: never)"},
         {"access-log", 0, "FILE",
          "append one JSON line per request to FILE (- : stderr, "
          "the default; none: no log)"},
@@ -49,7 +52,8 @@ static int number(struct raas_cli *cli, const char *name, unsigned long long max
 static int run_serve(struct raas_cli *cli)
 {
 	struct raas_server_options opt;
-	unsigned long long body, batch, conns, rt, it, st;
+	unsigned long long body, batch, conns, rt, it, st, si = 60;
+	const char *si_opt = raas_cli_option_value(cli, "settle-interval");
 	const char *log = raas_cli_option_value(cli, "access-log");
 	struct raas_err err;
 	FILE *logf = cli->err;
@@ -64,6 +68,10 @@ static int run_serve(struct raas_cli *cli)
 	    (rc = number(cli, "idle-timeout", 86400, &it)) ||
 	    (rc = number(cli, "shutdown-timeout", 86400, &st)))
 		return rc;
+	if (si_opt && strcmp(si_opt, "0") && (rc = number(cli, "settle-interval", 86400, &si)))
+		return rc;
+	if (si_opt && !strcmp(si_opt, "0"))
+		si = 0;
 	if (raas_cli_option_value(cli, "now")) {
 		if ((rc = raas_cli_now(cli, &opt.api.clock_us)))
 			return rc;
@@ -85,6 +93,7 @@ static int run_serve(struct raas_cli *cli)
 	opt.request_timeout = rt ? (unsigned)rt : 60;
 	opt.idle_timeout = (unsigned)it;
 	opt.shutdown_timeout = (unsigned)st;
+	opt.settle_interval = (unsigned)si;
 	opt.announce = cli->out;
 	opt.access_log = logf;
 	rc = raas_server_run(&opt, &err) ? raas_cli_fail(cli, &err) : 0;

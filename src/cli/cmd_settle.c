@@ -295,92 +295,7 @@ const struct raas_cli_command raas_cmd_invoice = {
 
 /* ---- locked invoices: settle and invoices ---- */
 
-struct locked {
-	int64_t lock_us, start_us;
-	const char *contract;
-	struct raas_ledger *ledger;
-	struct raas_period period;
-	bool stored;
-	size_t off, len; /* the document in the shared buffer */
-};
-
-static int locked_cmp(const void *pa, const void *pb)
-{
-	const struct locked *a = pa, *b = pb;
-	int r;
-
-	if (a->lock_us != b->lock_us)
-		return a->lock_us < b->lock_us ? -1 : 1;
-	if ((r = strcmp(a->contract, b->contract)))
-		return r;
-	return (a->start_us > b->start_us) - (a->start_us < b->start_us);
-}
-
-/* Collects the locked, non-empty invoices at now of every ledger, sorted (cli.md `settle`),
- * documents in docs. With only_new, those stored already are left out. */
-static raas_rc collect_locked(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
-                              bool only_new, struct locked **out, size_t *n, struct raas_buf *docs,
-                              struct raas_err *err)
-{
-	struct locked *v = NULL;
-	size_t cap = 0;
-	raas_rc rc = RAAS_OK;
-
-	*n = 0;
-	for (size_t i = 0; i < ls->n && !rc; i++) {
-		struct raas_period *ps = NULL;
-		size_t np = 0;
-		if ((rc = raas_ledger_locked_periods(ls->v[i], now, &ps, &np, err)))
-			break;
-		for (size_t k = 0; k < np && !rc; k++) {
-			const struct raas_store_invoice *inv = raas_store_invoice_find(
-			        store, raas_ledger_contract(ls->v[i]), ps[k].start_us);
-			size_t off = docs->len;
-			bool locked;
-			if (inv && only_new)
-				continue;
-			rc = inv ? raas_load_invoice(store, inv, docs, err)
-			         : raas_ledger_invoice(ls->v[i], &ps[k], now, docs, &locked, err);
-			if (rc == RAAS_E_INPUT) { /* an empty run-off period */
-				docs->len = off;
-				rc = RAAS_OK;
-				continue;
-			}
-			if (rc)
-				break;
-			if (*n == cap) {
-				size_t nc = cap ? 2 * cap : 64;
-				struct locked *q = raas_realloc(v, nc * sizeof *q);
-				if (!q) {
-					rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
-					break;
-				}
-				v = q;
-				cap = nc;
-			}
-			v[(*n)++] = (struct locked){.lock_us = ps[k].lock_us,
-			                            .start_us = ps[k].start_us,
-			                            .contract = raas_ledger_contract(ls->v[i]),
-			                            .ledger = ls->v[i],
-			                            .period = ps[k],
-			                            .stored = inv != NULL,
-			                            .off = off,
-			                            .len = docs->len - off};
-		}
-		raas_free(ps);
-	}
-	if (!rc && *n)
-		qsort(v, *n, sizeof *v, locked_cmp);
-	if (rc) {
-		raas_free(v);
-		v = NULL;
-		*n = 0;
-	}
-	*out = v;
-	return rc;
-}
-
-static void print_locked(struct raas_cli *cli, const struct locked *v, size_t n,
+static void print_locked(struct raas_cli *cli, const struct raas_locked *v, size_t n,
                          const struct raas_buf *docs)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -404,16 +319,15 @@ static int run_settle(struct raas_cli *cli)
 {
 	struct raas_store *store = NULL;
 	struct raas_ledgers ls = {0};
-	struct locked *v = NULL;
+	struct raas_locked *v = NULL;
 	struct raas_err err;
-	struct raas_buf docs, leaf;
+	struct raas_buf docs;
 	size_t n = 0;
 	int64_t now;
 	int rc;
 
 	raas_err_clear(&err);
 	raas_buf_init(&docs, (size_t)1 << 34);
-	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	if (raas_cli_option_value(cli, "now") && (rc = raas_cli_now(cli, &now)))
 		goto out;
 	if (raas_store_open(cli->data_dir, true, &store, &err)) {
@@ -424,74 +338,9 @@ static int run_settle(struct raas_cli *cli)
 		(void)raas_cli_now(cli, &now); /* read under the writer lock */
 	if (raas_store_check_clock(store, now, &err) ||
 	    raas_ledgers_load(store, NULL, NULL, &ls, &err) ||
-	    collect_locked(store, &ls, now, true, &v, &n, &docs, &err)) {
+	    raas_svc_settle(store, &ls, now, &v, &n, &docs, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const char *customer = raas_ledger_customer(v[i].ledger);
-		struct raas_store_invoice meta = {.contract = (char *)v[i].contract,
-		                                  .period_start_us = v[i].start_us,
-		                                  .lock_us = v[i].lock_us};
-		raas_buf_reset(&leaf);
-		if (raas_store_customer(store, customer, strlen(customer), true,
-		                        &meta.customer_no) ||
-		    raas_invoice_write_leaf(&leaf, customer, v[i].contract, v[i].start_us,
-		                            v[i].lock_us, docs.data + v[i].off, v[i].len)) {
-			fprintf(cli->err, "out of memory\n");
-			rc = 3;
-			goto out;
-		}
-		if (raas_store_add_invoice(store, &meta, now, leaf.data, leaf.len, &err)) {
-			rc = raas_cli_fail(cli, &err);
-			goto out;
-		}
-	}
-	/* One durable batch; the clock is recorded even when nothing locked. */
-	if (raas_store_commit(store, now, &err)) {
-		rc = raas_cli_fail(cli, &err);
-		goto out;
-	}
-	/* A checkpoint of every customer whose invoice locked (evidence.md): the log with the
-	 * invoice leaves is signed. Customers a failed or crashed settle left with invoices no
-	 * checkpoint covers are signed too. */
-	{
-		uint32_t *nos = raas_calloc(n + raas_store_customer_count(store) + 1, sizeof *nos);
-		size_t k = 0;
-		struct raas_buf discard;
-		raas_rc crc;
-		if (!nos) {
-			fprintf(cli->err, "out of memory\n");
-			rc = 3;
-			goto out;
-		}
-		if (raas_evidence_uncovered(store, nos, &k, &err)) {
-			raas_free(nos);
-			rc = raas_cli_fail(cli, &err);
-			goto out;
-		}
-		for (size_t i = 0; i < n; i++) {
-			uint32_t no;
-			const char *customer = raas_ledger_customer(v[i].ledger);
-			bool seen = false;
-			if (raas_store_customer(store, customer, strlen(customer), false, &no))
-				continue;
-			for (size_t j = 0; j < k && !seen; j++)
-				seen = nos[j] == no;
-			if (!seen)
-				nos[k++] = no;
-		}
-		raas_buf_init(&discard, (size_t)1 << 30);
-		crc = k ? raas_evidence_checkpoint(store, nos, k, &discard, &err) : RAAS_OK;
-		raas_buf_free(&discard);
-		raas_free(nos);
-		if (crc) {
-			fprintf(cli->err,
-			        "the invoices are stored, but their checkpoints are not (run "
-			        "raas evidence checkpoint): ");
-			rc = raas_cli_fail(cli, &err);
-			goto out;
-		}
 	}
 	print_locked(cli, v, n, &docs);
 	rc = 0;
@@ -500,7 +349,6 @@ out:
 	raas_ledgers_free(&ls);
 	raas_store_close(store);
 	raas_buf_free(&docs);
-	raas_buf_free(&leaf);
 	return rc;
 }
 
@@ -536,7 +384,7 @@ static int run_invoices(struct raas_cli *cli)
 	const char *customer = raas_cli_option_value(cli, "customer");
 	struct raas_store *store = NULL;
 	struct raas_ledgers ls = {0};
-	struct locked *v = NULL;
+	struct raas_locked *v = NULL;
 	struct raas_err err;
 	struct raas_buf docs;
 	size_t n = 0;
@@ -552,7 +400,7 @@ static int run_invoices(struct raas_cli *cli)
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}
-	if (collect_locked(store, &ls, now, false, &v, &n, &docs, &err)) {
+	if (raas_svc_collect_locked(store, &ls, now, false, &v, &n, &docs, &err)) {
 		rc = raas_cli_fail(cli, &err);
 		goto out;
 	}

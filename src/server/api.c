@@ -64,7 +64,7 @@ struct raas_api {
 	_Atomic uint64_t latency_us_sum, latency_count;
 	_Atomic uint64_t latency_buckets[8];
 	_Atomic uint64_t events_accepted, events_duplicate, events_rejected, events_conflict,
-	        events_unmatched;
+	        events_unmatched, invoices_locked;
 };
 
 static const double latency_bounds[8] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
@@ -1512,6 +1512,129 @@ static void get_evidence(struct raas_api *api, const struct caller *c, const cha
 	ok_json(res, 200);
 }
 
+/* GET /v1/invoices[?contract=ID][&customer=C][&period=DATE]: the locked invoices at the
+ * clock, in the order of `raas invoices`. */
+static void get_invoices(struct raas_api *api, const struct caller *c,
+                         const struct raas_http_request *req, struct raas_http_response *res)
+{
+	const char *contract = arg(req, "contract"), *customer = arg(req, "customer"),
+	           *period = arg(req, "period");
+	struct raas_ledgers ls = {0};
+	struct raas_locked *v = NULL;
+	struct raas_buf docs;
+	struct raas_err err;
+	int64_t day = 0;
+	size_t n = 0;
+	bool first = true;
+
+	raas_err_clear(&err);
+	raas_buf_init(&docs, (size_t)1 << 34);
+	if ((period && !date_value("period", period, &day, res)) || !tenant_store(api, c->t, res) ||
+	    (contract && !contract_of(c, contract, res)))
+		goto out;
+	if (c->key->role == RAAS_ROLE_CLIENT) {
+		if (customer && strcmp(customer, c->key->customer)) {
+			/* Another customer's invoices: none to see. */
+			if (raas_buf_puts(&res->body, "[]"))
+				oom(res);
+			else
+				ok_json(res, 200);
+			goto out;
+		}
+		customer = c->key->customer;
+	}
+	if (raas_ledgers_load(c->t->store, contract, customer, &ls, &err) ||
+	    raas_svc_collect_locked(c->t->store, &ls, api_clock(api), false, &v, &n, &docs, &err)) {
+		fail_err(res, &err);
+		goto out;
+	}
+	if (raas_buf_putc(&res->body, '[')) {
+		oom(res);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (period) {
+			/* The period in the contract's zone: its start day at or before DATE, its
+			 * end after it. */
+			struct raas_contract *doc = NULL;
+			const struct raas_store_contract *m =
+			        raas_store_contract_latest(c->t->store, v[i].contract);
+			int64_t t;
+			if (raas_load_version(c->t->store, m, &doc, &err)) {
+				fail_err(res, &err);
+				goto out;
+			}
+			t = raas_date_midnight(day, doc->tz_offset_min);
+			raas_contract_free(doc);
+			if (t < v[i].period.start_us || t >= v[i].period.end_us)
+				continue;
+		}
+		if ((!first && raas_buf_putc(&res->body, ',')) ||
+		    raas_buf_append(&res->body, docs.data + v[i].off, v[i].len)) {
+			oom(res);
+			goto out;
+		}
+		first = false;
+	}
+	if (raas_buf_putc(&res->body, ']')) {
+		oom(res);
+		goto out;
+	}
+	ok_json(res, 200);
+out:
+	raas_free(v);
+	raas_ledgers_free(&ls);
+	raas_buf_free(&docs);
+}
+
+void raas_api_settle(struct raas_api *api, FILE *log)
+{
+	struct tenant **ts;
+	size_t n;
+
+	pthread_mutex_lock(&api->mu);
+	n = api->ntenants;
+	ts = raas_calloc(n + 1, sizeof *ts);
+	if (ts)
+		memcpy(ts, api->tenants, n * sizeof *ts);
+	pthread_mutex_unlock(&api->mu);
+	if (!ts)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct tenant *t = ts[i]; /* tenants live as long as the API */
+		struct raas_ledgers ls = {0};
+		struct raas_locked *v = NULL;
+		struct raas_buf docs;
+		struct raas_err err;
+		size_t got = 0;
+		int64_t now = api_clock(api);
+		raas_err_clear(&err);
+		raas_buf_init(&docs, (size_t)1 << 34);
+		pthread_mutex_lock(&t->mu);
+		quiesce(t, true);
+		if ((t->store ||
+		     raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) == RAAS_OK) &&
+		    raas_store_check_clock(t->store, now, &err) == RAAS_OK &&
+		    raas_ledgers_load(t->store, NULL, NULL, &ls, &err) == RAAS_OK &&
+		    raas_svc_settle(t->store, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
+			api->invoices_locked += got;
+			if (got && log)
+				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
+				        got);
+		} else if (log) {
+			fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n", t->name,
+			        err.path, err.path[0] ? ": " : "", err.message);
+		}
+		if (log)
+			fflush(log);
+		pthread_mutex_unlock(&t->mu);
+		raas_free(v);
+		raas_ledgers_free(&ls);
+		raas_buf_free(&docs);
+	}
+	raas_free(ts);
+}
+
 /* GET /v1/evidence/key: {"verifier_key"}, what a client verifies bundles with. */
 static void get_verifier_key(struct raas_api *api, const struct caller *c,
                              struct raas_http_response *res)
@@ -1586,12 +1709,17 @@ raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b)
 		        "raas_events_total{outcome=\"conflict\"} %llu\n"
 		        "# HELP raas_events_unmatched_total Accepted events no contract names.\n"
 		        "# TYPE raas_events_unmatched_total counter\n"
-		        "raas_events_unmatched_total %llu\n",
+		        "raas_events_unmatched_total %llu\n"
+		        "# HELP raas_invoices_locked_total Invoices this server locked and "
+		        "stored.\n"
+		        "# TYPE raas_invoices_locked_total counter\n"
+		        "raas_invoices_locked_total %llu\n",
 		        (unsigned long long)api->events_accepted,
 		        (unsigned long long)api->events_duplicate,
 		        (unsigned long long)api->events_rejected,
 		        (unsigned long long)api->events_conflict,
-		        (unsigned long long)api->events_unmatched);
+		        (unsigned long long)api->events_unmatched,
+		        (unsigned long long)api->invoices_locked);
 	return rc;
 }
 
@@ -1679,6 +1807,11 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 			not_allowed(res, "GET");
 		else if (allow(&c, READ, res))
 			get_invoice(api, &c, req->segments[2], req->segments[4], req, res);
+	} else if (seg(req, 1, "invoices") && n == 2) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_invoices(api, &c, req, res);
 	} else if (seg(req, 1, "customers") && (n == 2 || n == 3)) {
 		if (!method(req, "GET"))
 			not_allowed(res, "GET");

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "base/buf.h"
 #include "raas/error.h"
@@ -76,6 +77,11 @@ void raas_http_response_free(struct raas_http_response *res);
 /* Answers req (any thread; requests of one tenant run one at a time). */
 void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
                      struct raas_http_response *res);
+
+/* Settles every tenant at the clock (service.h raas_svc_settle: locks what is due, stores
+ * the invoices, signs checkpoints), one tenant at a time under its lock; one JSON line per
+ * tenant that locked something or failed goes to log (may be NULL). */
+void raas_api_settle(struct raas_api *api, FILE *log);
 
 /* Appends the Prometheus text of the server's counters. */
 RAAS_WUR raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b);

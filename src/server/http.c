@@ -31,7 +31,32 @@ struct server {
 	size_t max_body;
 	_Atomic int in_flight; /* requests being answered */
 	pthread_mutex_t log_mu;
+	/* The settler: settles every tenant every settle_interval seconds until stopping. */
+	pthread_t settler;
+	bool settler_started, stopping;
+	pthread_mutex_t settle_mu;
+	pthread_cond_t settle_cv;
 };
+
+static void *settler_main(void *arg)
+{
+	struct server *sv = arg;
+
+	pthread_mutex_lock(&sv->settle_mu);
+	while (!sv->stopping) {
+		struct timespec until;
+		pthread_mutex_unlock(&sv->settle_mu);
+		raas_api_settle(sv->api, sv->opt->access_log);
+		pthread_mutex_lock(&sv->settle_mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)sv->opt->settle_interval;
+		while (!sv->stopping &&
+		       pthread_cond_timedwait(&sv->settle_cv, &sv->settle_mu, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&sv->settle_mu);
+	return NULL;
+}
 
 /* One request's state, from its first callback to its completion. */
 struct pending {
@@ -281,6 +306,8 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 
 	memset(&sv, 0, sizeof sv);
 	sv.opt = opt;
+	pthread_mutex_init(&sv.settle_mu, NULL);
+	pthread_cond_init(&sv.settle_cv, NULL);
 	sv.max_body = opt->api.max_body ? opt->api.max_body : RAAS_API_DEFAULT_MAX_BODY;
 	pthread_mutex_init(&sv.log_mu, NULL);
 	if ((rc = resolve(opt->listen, &ss, &sslen, err)))
@@ -316,8 +343,17 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 		        ss.ss_family == AF_INET6 ? "]" : "", info ? (unsigned)info->port : 0u);
 		fflush(opt->announce);
 	}
+	if (opt->settle_interval)
+		sv.settler_started = pthread_create(&sv.settler, NULL, settler_main, &sv) == 0;
 	while (sigwait(&stop, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
+	/* The settler finishes the tenant it is settling (its batch is durable) and stops. */
+	pthread_mutex_lock(&sv.settle_mu);
+	sv.stopping = true;
+	pthread_cond_broadcast(&sv.settle_cv);
+	pthread_mutex_unlock(&sv.settle_mu);
+	if (sv.settler_started)
+		pthread_join(sv.settler, NULL);
 	/* Stop accepting; let what is in flight finish. */
 	MHD_quiesce_daemon(d);
 	for (unsigned waited = 0;
@@ -330,5 +366,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 out:
 	raas_api_free(sv.api);
 	pthread_mutex_destroy(&sv.log_mu);
+	pthread_mutex_destroy(&sv.settle_mu);
+	pthread_cond_destroy(&sv.settle_cv);
 	return rc;
 }

@@ -3,7 +3,8 @@
  * disk), bounded by max_connections; a request that takes longer than request_timeout
  * (slow upload included) or a connection idle for idle_timeout is closed. SIGINT or SIGTERM
  * stops accepting, lets the requests in flight finish (their batches are durable before
- * they are answered) for up to shutdown_timeout, then closes every store.
+ * they are answered) for up to shutdown_timeout, then closes every store. A settler thread
+ * settles every tenant at start and every settle_interval seconds (api.h raas_api_settle).
  */
 #ifndef RAAS_SERVER_SERVER_H
 #define RAAS_SERVER_SERVER_H
@@ -20,6 +21,7 @@ struct raas_server_options {
 	unsigned request_timeout;  /* seconds, default 60 */
 	unsigned idle_timeout;     /* seconds, default 30 */
 	unsigned shutdown_timeout; /* seconds, default 30 */
+	unsigned settle_interval;  /* seconds between settling every tenant; 0: never */
 	FILE *announce;            /* gets {"listening":"HOST:PORT"} once listening */
 	FILE *access_log;          /* one JSON line per request; NULL: none */
 };

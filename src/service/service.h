@@ -53,6 +53,35 @@ RAAS_WUR raas_rc raas_svc_invoice(struct raas_store *store, struct raas_ledger *
                                   const struct raas_period *p, int64_t now, struct raas_buf *out,
                                   struct raas_err *err);
 
+/* ---- locked invoices and settling ---- */
+
+struct raas_ledgers;
+
+/* A locked invoice: its period, and its document at docs[off, off + len) of the buffer the
+ * collecting call filled. */
+struct raas_locked {
+	int64_t lock_us, start_us;
+	const char *contract;
+	struct raas_ledger *ledger;
+	struct raas_period period;
+	bool stored; /* `settle` stored it already */
+	size_t off, len;
+};
+
+/* The locked, non-empty invoices at now of every ledger of ls, ordered by lock time, then
+ * contract id, then period start (cli.md `settle`); stored documents are read back, the
+ * others computed. With only_new, those stored already are left out. *out is new (free
+ * with raas_free). */
+RAAS_WUR raas_rc raas_svc_collect_locked(struct raas_store *store, struct raas_ledgers *ls,
+                                         int64_t now, bool only_new, struct raas_locked **out,
+                                         size_t *n, struct raas_buf *docs, struct raas_err *err);
+/* Settles at now (the store writable, its clock checked, ls every ledger): stores every new
+ * locked invoice in one durable batch (recording the clock even when there is none), then
+ * signs the checkpoints covering them. *out lists the new invoices (docs holds them). */
+RAAS_WUR raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
+                                 struct raas_locked **out, size_t *n, struct raas_buf *docs,
+                                 struct raas_err *err);
+
 /* ---- evidence (evidence.md) ---- */
 
 /* Appends {"customer","index","size","leaf_hash","root","proof"}: the inclusion proof of

@@ -919,6 +919,69 @@ def evidence_and_customers():
     check(f"raas verify accepts the bundle a client downloaded ({err!r})", rc, 0)
 
 
+@case
+def server_settles():
+    """The server locks what is due by itself (at start, then every --settle-interval):
+    GET /v1/invoices lists the locked invoices exactly as `raas invoices` prints them, a
+    client sees its customer's only, a bundle is served without any CLI settle, and the
+    store verifies afterwards."""
+    d = S.fresh()
+    for doc in (ACME, BETA):
+        rc, out, err = S.apply(d, doc, "2026-01-01T00:00:00Z")
+        if rc != 0:
+            fail(f"contract apply {doc['id']}: {rc} {out!r} {err!r}")
+    rc, out, err = S.ingest(d, [compact(e) for e in JAN_CLI], "2026-01-07T00:00:00Z")
+    if rc != 0:
+        fail(f"ingest: {rc} {out!r} {err!r}")
+    admin, _ = make_key(d)
+    client, _ = make_key(d, "client", "acme")
+    with Server(d, "--settle-interval", "1") as srv:
+        listed = None
+        for _ in range(100):  # the settler runs right after the server starts
+            r = srv.request("GET", "/v1/invoices", key=admin)
+            if r.status == 200 and r.json():
+                listed = r
+                break
+            time.sleep(0.05)
+        if listed is None:
+            fail("the server locked nothing within 5 s")
+        mine = srv.request("GET", "/v1/invoices", key=client)
+        other = srv.request("GET", "/v1/invoices?customer=beta", key=client)
+        expect("a client asking for another customer's invoices", other, 200, "[]")
+        expect("a client filtering by another customer's contract", srv.request(
+            "GET", "/v1/invoices?contract=beta-hire-2026", key=client), 404,
+            err_body("not_found", "no such contract: beta-hire-2026"))
+        jan = srv.request("GET", "/v1/invoices?period=2026-01-15", key=admin)
+        feb = srv.request("GET", "/v1/invoices?period=2026-02", key=admin)
+        expect("no February invoice is locked yet", feb, 200, "[]")
+        bundle = srv.request("GET", "/v1/evidence/acme/bundle?contract=acme-leads-2026"
+                             "&date=2026-01", key=client)
+        check(f"a bundle of what the server locked ({bundle.body[:200]!r})", bundle.status, 200)
+        vkey = srv.request("GET", "/v1/evidence/key", key=client).json()["verifier_key"]
+        m = re.search(rb"^raas_invoices_locked_total (\d+)$", srv.request(
+            "GET", "/metrics").body, re.M)
+        check("/metrics counts the invoices the server locked",
+              int(m.group(1)) if m else None, len(listed.json()))
+        rc, _ = srv.stop()
+        check("serve exits 0", rc, 0)
+    rc, out, err = S.run(d, "invoices", "--now", NOW)
+    cli = [ordered(l) for l in out.splitlines()]
+    check("GET /v1/invoices = raas invoices (same documents, same order)",
+          ordered(listed.text), cli)
+    rc, out, err = S.run(d, "invoices", "--customer", "acme", "--now", NOW)
+    check("a client's GET /v1/invoices = raas invoices --customer acme",
+          ordered(mine.text), [ordered(l) for l in out.splitlines()])
+    check("?period= keeps the invoices of the period containing the date",
+          ordered(jan.text), cli)
+    rc, out, err = S.run(d, "settle", "--now", NOW)
+    check("a CLI settle afterwards finds nothing left to lock", (rc, out), (0, ""))
+    path = S.write(bundle.body, "bundle", ".json")
+    rc, out, err = S.run(d, "verify", path, "--key", vkey)
+    check(f"the bundle verifies offline ({err!r})", rc, 0)
+    rc, out, err = S.run(d, "verify")
+    check(f"raas verify of the whole store ({err[-300:]!r})", rc, 0)
+
+
 # ---------------------------------------------------------------- 5. keys
 
 

@@ -1,0 +1,167 @@
+/* settle.c — locked invoices as both front ends list them, and settling: locking every
+ * period whose time has come, storing its invoice in the customer's log (one durable batch)
+ * and signing the checkpoints that cover the new invoices (cli.md `settle`, evidence.md). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "evidence/bundle.h"
+#include "service/service.h"
+#include "settle/load.h"
+
+static int locked_cmp(const void *pa, const void *pb)
+{
+	const struct raas_locked *a = pa, *b = pb;
+	int r;
+
+	if (a->lock_us != b->lock_us)
+		return a->lock_us < b->lock_us ? -1 : 1;
+	if ((r = strcmp(a->contract, b->contract)))
+		return r;
+	return (a->start_us > b->start_us) - (a->start_us < b->start_us);
+}
+
+raas_rc raas_svc_collect_locked(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
+                                bool only_new, struct raas_locked **out, size_t *n,
+                                struct raas_buf *docs, struct raas_err *err)
+{
+	struct raas_locked *v = NULL;
+	size_t cap = 0;
+	raas_rc rc = RAAS_OK;
+
+	*n = 0;
+	for (size_t i = 0; i < ls->n && !rc; i++) {
+		struct raas_period *ps = NULL;
+		size_t np = 0;
+		if ((rc = raas_ledger_locked_periods(ls->v[i], now, &ps, &np, err)))
+			break;
+		for (size_t k = 0; k < np && !rc; k++) {
+			const struct raas_store_invoice *inv = raas_store_invoice_find(
+			        store, raas_ledger_contract(ls->v[i]), ps[k].start_us);
+			size_t off = docs->len;
+			bool locked;
+			if (inv && only_new)
+				continue;
+			rc = inv ? raas_load_invoice(store, inv, docs, err)
+			         : raas_ledger_invoice(ls->v[i], &ps[k], now, docs, &locked, err);
+			if (rc == RAAS_E_INPUT) { /* an empty run-off period */
+				docs->len = off;
+				rc = RAAS_OK;
+				continue;
+			}
+			if (rc)
+				break;
+			if (*n == cap) {
+				size_t nc = cap ? 2 * cap : 64;
+				struct raas_locked *q = raas_realloc(v, nc * sizeof *q);
+				if (!q) {
+					rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+					break;
+				}
+				v = q;
+				cap = nc;
+			}
+			v[(*n)++] = (struct raas_locked){.lock_us = ps[k].lock_us,
+			                                 .start_us = ps[k].start_us,
+			                                 .contract = raas_ledger_contract(ls->v[i]),
+			                                 .ledger = ls->v[i],
+			                                 .period = ps[k],
+			                                 .stored = inv != NULL,
+			                                 .off = off,
+			                                 .len = docs->len - off};
+		}
+		raas_free(ps);
+	}
+	if (!rc && *n)
+		qsort(v, *n, sizeof *v, locked_cmp);
+	if (rc) {
+		raas_free(v);
+		v = NULL;
+		*n = 0;
+	}
+	*out = v;
+	return rc;
+}
+
+/* Signs a checkpoint of every customer whose invoice locked, and of those a failed or
+ * crashed settle left with invoices no checkpoint covers. */
+static raas_rc sign_checkpoints(struct raas_store *store, const struct raas_locked *v, size_t n,
+                                struct raas_err *err)
+{
+	uint32_t *nos = raas_calloc(n + raas_store_customer_count(store) + 1, sizeof *nos);
+	size_t k = 0;
+	struct raas_buf discard;
+	raas_rc rc;
+
+	if (!nos)
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	if ((rc = raas_evidence_uncovered(store, nos, &k, err)))
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t no;
+		const char *customer = raas_ledger_customer(v[i].ledger);
+		bool seen = false;
+		if (raas_store_customer(store, customer, strlen(customer), false, &no))
+			continue;
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = nos[j] == no;
+		if (!seen)
+			nos[k++] = no;
+	}
+	raas_buf_init(&discard, (size_t)1 << 30);
+	rc = k ? raas_evidence_checkpoint(store, nos, k, &discard, err) : RAAS_OK;
+	raas_buf_free(&discard);
+out:
+	raas_free(nos);
+	return rc;
+}
+
+raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
+                        struct raas_locked **out, size_t *n, struct raas_buf *docs,
+                        struct raas_err *err)
+{
+	struct raas_buf leaf;
+	raas_rc rc;
+
+	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
+	if ((rc = raas_svc_collect_locked(store, ls, now, true, out, n, docs, err)))
+		goto out;
+	for (size_t i = 0; i < *n; i++) {
+		const struct raas_locked *l = &(*out)[i];
+		const char *customer = raas_ledger_customer(l->ledger);
+		struct raas_store_invoice meta = {.contract = (char *)l->contract,
+		                                  .period_start_us = l->start_us,
+		                                  .lock_us = l->lock_us};
+		raas_buf_reset(&leaf);
+		if (raas_store_customer(store, customer, strlen(customer), true,
+		                        &meta.customer_no) ||
+		    raas_invoice_write_leaf(&leaf, customer, l->contract, l->start_us, l->lock_us,
+		                            docs->data + l->off, l->len)) {
+			rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+			goto out;
+		}
+		if ((rc = raas_store_add_invoice(store, &meta, now, leaf.data, leaf.len, err)))
+			goto out;
+	}
+	/* One durable batch; the clock is recorded even when nothing locked. */
+	if ((rc = raas_store_commit(store, now, err)))
+		goto out;
+	if ((rc = sign_checkpoints(store, *out, *n, err))) {
+		char msg[2 * RAAS_ERR_MESSAGE_MAX];
+		snprintf(msg, sizeof msg, "%s%s%s", err->path, err->path[0] ? ": " : "",
+		         err->message);
+		rc = raas_err_set(
+		        err, rc, NULL,
+		        "the invoices are stored, but their checkpoints are not (run raas "
+		        "evidence checkpoint): %s",
+		        msg);
+	}
+out:
+	if (rc) {
+		raas_free(*out);
+		*out = NULL;
+		*n = 0;
+	}
+	raas_buf_free(&leaf);
+	return rc;
+}
