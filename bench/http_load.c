@@ -151,11 +151,12 @@ static void *worker(void *arg)
 		         expect_duplicates ? "{\"accepted\":0,\"duplicates\":%zu,"
 		                           : "{\"accepted\":%zu,\"duplicates\":0,",
 		         r->events);
-		r->ok = status == 200 && len >= strlen(want) && !memcmp(buf + off, want, strlen(want));
+		r->ok = status == 200 && len >= strlen(want) &&
+		        !memcmp(buf + off, want, strlen(want));
 		if (!r->ok) {
 			if (errors++ < 3)
-				fprintf(stderr, "http_load: request %zu: status %d: %.300s\n", i, status,
-				        buf + off);
+				fprintf(stderr, "http_load: request %zu: status %d: %.300s\n", i,
+				        status, buf + off);
 		}
 	}
 	close(fd);

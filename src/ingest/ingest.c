@@ -969,3 +969,106 @@ raas_rc raas_ingest_write_report_text(const struct raas_ingest *in, struct raas_
 	}
 	return rc;
 }
+
+/* ---- a batch in memory, in two stages (the server) ----
+ *
+ * The parallel stage needs no writer: it reads only the store's older index and its contract
+ * types, which do not change while events are ingested. The server runs it without holding
+ * the tenant, so that one request parses while another is accepted.
+ */
+
+struct raas_ingest_body {
+	struct window w;
+};
+
+void raas_ingest_body_free(struct raas_ingest_body *b)
+{
+	if (!b)
+		return;
+	window_free(&b->w);
+	raas_free(b);
+}
+
+/* Runs the parallel stage over every line of w, with a helper thread. */
+static raas_rc parse_window(struct raas_ingest *in, struct window *w, struct raas_err *err)
+{
+	struct pipeline pl;
+
+	memset(&pl, 0, sizeof pl);
+	pl.opt = &in->opt;
+	pl.store = in->store;
+	for (int k = 0; k < WORKERS; k++)
+		raas_arena_init(&pl.scratch[k], 0);
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.cv, NULL);
+	/* A small batch is parsed by this thread alone: a helper would cost more than it
+	 * saves. */
+	pl.helper_started =
+	        w->n >= 4 * CLAIM && pthread_create(&pl.helper, NULL, helper_main, &pl) == 0;
+	if (pl.helper_started)
+		publish(&pl, w);
+	finish_window(&pl, w);
+	if (pl.helper_started) {
+		pthread_mutex_lock(&pl.mu);
+		pl.quit = true;
+		pthread_cond_broadcast(&pl.cv);
+		pthread_mutex_unlock(&pl.mu);
+		pthread_join(pl.helper, NULL);
+	}
+	for (int k = 0; k < WORKERS; k++)
+		raas_arena_free(&pl.scratch[k]);
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.cv);
+	return w->failed ? oom(err) : RAAS_OK;
+}
+
+raas_rc raas_ingest_prepare(struct raas_ingest *in, const char *data, size_t len, bool array,
+                            const struct raas_ingest_span *spans, size_t nspans,
+                            struct raas_ingest_body **out, struct raas_err *err)
+{
+	struct raas_ingest_body *b = raas_calloc(1, sizeof *b);
+	struct window *w;
+	uint64_t line = 0;
+	raas_rc rc;
+
+	*out = NULL;
+	if (!b)
+		return oom(err);
+	w = &b->w;
+	for (int k = 0; k < WORKERS; k++) {
+		raas_arena_init(&w->arena[k], 0);
+		raas_buf_init(&w->leaves[k], (size_t)1 << 31);
+	}
+	if (array) {
+		for (size_t i = 0; i < nspans; i++)
+			if ((rc = window_add(w, spans[i].off, spans[i].len, i)))
+				goto nomem;
+	} else {
+		for (size_t start = 0; start < len;) {
+			const char *nl = memchr(data + start, '\n', len - start);
+			size_t n = nl ? (size_t)(nl - (data + start)) : len - start;
+			uint64_t where = in->opt.lines ? line + 1 : line;
+			line++;
+			/* (a line longer than an event may be is the parser's to reject) */
+			if (!blank(data + start, n) && (rc = window_add(w, start, n, where)))
+				goto nomem;
+			start += n + 1;
+		}
+	}
+	for (size_t i = 0; i < w->n; i++)
+		w->text[i] = data + (uintptr_t)w->text[i];
+	if ((rc = parse_window(in, w, err)))
+		goto fail;
+	*out = b;
+	return RAAS_OK;
+nomem:
+	rc = oom(err);
+fail:
+	raas_ingest_body_free(b);
+	return rc;
+}
+
+raas_rc raas_ingest_accept(struct raas_ingest *in, struct raas_ingest_body *b, struct raas_err *err)
+{
+	return accept_window(in, &b->w, err);
+}

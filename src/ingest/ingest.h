@@ -55,6 +55,25 @@ RAAS_WUR raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err 
 RAAS_WUR raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
                                     struct raas_err *err);
 
+/* A batch in memory in two stages (the server): raas_ingest_prepare runs everything about
+ * each event that does not depend on other events — parsing, checks, leaves, the lookup in
+ * the part of the index that does not change while the store is open — and needs no writer
+ * lock (nothing may add a contract version meanwhile); raas_ingest_accept then runs the
+ * sequential stage in order, as the writer. With array, the events are the nspans byte
+ * ranges of data (the elements of a JSON array, positions 0, 1, ...); without, data is NDJSON
+ * (lines numbered as raas_ingest_ndjson does). data must outlive the accept. *out is new (free
+ * with raas_ingest_body_free). */
+struct raas_ingest_span {
+	size_t off, len;
+};
+struct raas_ingest_body;
+RAAS_WUR raas_rc raas_ingest_prepare(struct raas_ingest *in, const char *data, size_t len,
+                                     bool array, const struct raas_ingest_span *spans,
+                                     size_t nspans, struct raas_ingest_body **out,
+                                     struct raas_err *err);
+RAAS_WUR raas_rc raas_ingest_accept(struct raas_ingest *in, struct raas_ingest_body *b,
+                                    struct raas_err *err);
+void raas_ingest_body_free(struct raas_ingest_body *b);
 /* Commits what is pending — or, for an atomic ingest with any rejection or conflict,
  * stores nothing and records no clock. Sets *failed_atomic accordingly. */
 RAAS_WUR raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic,

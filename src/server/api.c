@@ -45,6 +45,7 @@ struct tenant {
 	 * whose events were dropped by a failed commit. */
 	pthread_cond_t cv;
 	bool flushing;
+	unsigned preparing; /* requests in the parallel stage of ingest, without mu */
 	uint64_t batch_no, durable_no, lost_no;
 	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
 };
@@ -584,9 +585,6 @@ static bool sees(const struct caller *c, const char *customer)
 
 /* The positions of the elements of a JSON array body (a syntax check of the structure
  * only: each element is checked as an event afterwards). */
-struct span {
-	size_t off, len;
-};
 
 static size_t skip_ws(const char *s, size_t n, size_t i)
 {
@@ -637,11 +635,11 @@ static size_t value_end(const char *s, size_t n, size_t i)
 	return i;
 }
 
-static bool array_spans(const char *s, size_t n, struct span **out, size_t *count, size_t max,
-                        bool *too_many, size_t *bad_at)
+static bool array_spans(const char *s, size_t n, struct raas_ingest_span **out, size_t *count,
+                        size_t max, bool *too_many, size_t *bad_at)
 {
 	size_t i = skip_ws(s, n, 0), k = 0, cap = 0;
-	struct span *v = NULL;
+	struct raas_ingest_span *v = NULL;
 
 	*out = NULL;
 	*count = 0;
@@ -666,7 +664,8 @@ static bool array_spans(const char *s, size_t n, struct span **out, size_t *coun
 			return false;
 		}
 		if (k == cap) {
-			struct span *p = raas_realloc(v, (cap = cap ? cap * 2 : 1024) * sizeof *p);
+			struct raas_ingest_span *p =
+			        raas_realloc(v, (cap = cap ? cap * 2 : 1024) * sizeof *p);
 			if (!p)
 				goto bad;
 			v = p;
@@ -789,9 +788,11 @@ static void post_events(struct raas_api *api, const struct caller *c,
 {
 	struct raas_ingest_options opt = {0};
 	struct raas_ingest *in = NULL;
+	struct raas_ingest_body *body = NULL;
 	struct raas_err err;
+	char only[RAAS_EVENT_MAX_TEXT + 1];
 	const char *atomic = arg(req, "atomic");
-	struct span *spans = NULL;
+	struct raas_ingest_span *spans = NULL;
 	size_t n = 0, bad_at;
 	bool too_many, failed_atomic = false;
 	raas_rc rc = RAAS_OK;
@@ -827,22 +828,36 @@ static void post_events(struct raas_api *api, const struct caller *c,
 	if (opt.atomic ? !tenant_store(api, c->t, res) : !events_store(api, c->t, res))
 		goto out;
 	opt.now_us = api_clock(api);
+	if (!api->fixed_clock && opt.now_us < raas_store_clock(c->t->store))
+		opt.now_us = raas_store_clock(c->t->store); /* the real clock stepped back */
 	opt.lines = false;
-	if (c->key->role == RAAS_ROLE_INGEST && c->key->customer)
-		opt.only_customer = c->key->customer;
+	if (c->key->role == RAAS_ROLE_INGEST && c->key->customer) {
+		/* A copy: the keyring may be re-read while the tenant is not held. */
+		snprintf(only, sizeof only, "%s", c->key->customer);
+		opt.only_customer = only;
+	}
 	if ((rc = raas_store_check_clock(c->t->store, opt.now_us, &err))) {
 		fail_err(res, &err);
 		goto out;
 	}
 	if ((rc = raas_ingest_begin(c->t->store, &opt, &in, &err)))
 		goto failed;
-	if (!is_ndjson(req->content_type)) {
-		for (size_t i = 0; i < n && !rc; i++)
-			rc = raas_ingest_event(in, i, req->body + spans[i].off, spans[i].len, &err);
-	} else {
-		rc = raas_ingest_ndjson(in, req->body, req->body_len, &err);
+	/* The parallel stage runs without the tenant, so that other requests are accepted
+	 * meanwhile; what it reads changes only when a contract version is applied, which waits
+	 * for it. An atomic batch keeps the tenant: it must run alone. */
+	if (!opt.atomic) {
+		c->t->preparing++;
+		pthread_mutex_unlock(&c->t->mu);
 	}
-	if (rc || (rc = raas_ingest_finish(in, &failed_atomic, &err)))
+	rc = raas_ingest_prepare(in, req->body, req->body_len, !is_ndjson(req->content_type), spans,
+	                         n, &body, &err);
+	if (!opt.atomic) {
+		pthread_mutex_lock(&c->t->mu);
+		if (--c->t->preparing == 0)
+			pthread_cond_broadcast(&c->t->cv);
+	}
+	if (rc || (rc = raas_ingest_accept(in, body, &err)) ||
+	    (rc = raas_ingest_finish(in, &failed_atomic, &err)))
 		goto failed;
 	if (opt.no_commit && (rc = group_commit(c->t, opt.now_us, &err)))
 		goto failed;
@@ -856,6 +871,7 @@ static void post_events(struct raas_api *api, const struct caller *c,
 failed:
 	fail_err(res, &err);
 out:
+	raas_ingest_body_free(body);
 	raas_ingest_free(in);
 	raas_free(spans);
 }
@@ -905,6 +921,10 @@ static void put_contract(struct raas_api *api, const struct caller *c, const cha
 	}
 	if (!tenant_store(api, c->t, res))
 		goto out;
+	/* Alone: no request in the parallel stage (it reads the contracts' event types), none
+	 * waiting for a commit (a failed commit here must not drop their events). */
+	while (c->t->preparing || c->t->flushing || raas_store_pending(c->t->store))
+		pthread_cond_wait(&c->t->cv, &c->t->mu);
 	rc = raas_svc_apply(c->t->store, next, effective != NULL, effective, api_clock(api), &out,
 	                    &problems, &err);
 	if (rc == RAAS_E_INPUT && problems.count) {

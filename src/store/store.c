@@ -1841,15 +1841,19 @@ void raas_store_discard(struct raas_store *s)
 	s->npending = 0;
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
-	s->ncontracts = s->committed_contracts;
 	free_invoices(s, s->committed_invoices);
-	/* Types named by discarded versions stay in named_types: rebuild that map. */
-	raas_strmap_free(&s->named_types);
-	raas_arena_reset(&s->names);
-	for (size_t i = 0; i < s->ncontracts; i++)
-		for (uint32_t t = 0; t < s->contracts[i]->ntypes; t++)
-			if (name_type(s, s->contracts[i]->customer, s->contracts[i]->types[t]))
-				break;
+	if (s->ncontracts > s->committed_contracts) {
+		/* Types named by discarded versions stay in named_types: rebuild that map (only
+		 * then: readers of it may run in other threads while events are dropped). */
+		s->ncontracts = s->committed_contracts;
+		raas_strmap_free(&s->named_types);
+		raas_arena_reset(&s->names);
+		for (size_t i = 0; i < s->ncontracts; i++)
+			for (uint32_t t = 0; t < s->contracts[i]->ntypes; t++)
+				if (name_type(s, s->contracts[i]->customer,
+				              s->contracts[i]->types[t]))
+					break;
+	}
 	for (size_t i = s->committed_customers; i < s->ncustomers; i++)
 		raas_free(s->customers[i].id);
 	s->ncustomers = s->committed_customers;
