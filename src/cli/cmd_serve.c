@@ -22,6 +22,12 @@ static const struct raas_cli_option options[] = {
         {"settle-interval", 0, "SECONDS",
          "lock every period whose lock time has come, store its invoice and sign "
          "checkpoints: at start, then every SECONDS (default 60; 0: never)"},
+        {"webhook-backoff", 0, "SECONDS",
+         "wait before the first retry of a failed webhook delivery; doubling up to an hour, "
+         "for at least 24 hours (default 10)"},
+        {"webhook-timeout", 0, "SECONDS",
+         "per step (connect, send, answer) of a webhook "
+         "delivery (default 10)"},
         {"access-log", 0, "FILE",
          "append one JSON line per request to FILE (- : stderr, "
          "the default; none: no log)"},
@@ -52,7 +58,7 @@ static int number(struct raas_cli *cli, const char *name, unsigned long long max
 static int run_serve(struct raas_cli *cli)
 {
 	struct raas_server_options opt;
-	unsigned long long body, batch, conns, rt, it, st, si = 60;
+	unsigned long long body, batch, conns, rt, it, st, si = 60, wb, wt;
 	const char *si_opt = raas_cli_option_value(cli, "settle-interval");
 	const char *log = raas_cli_option_value(cli, "access-log");
 	struct raas_err err;
@@ -66,7 +72,9 @@ static int run_serve(struct raas_cli *cli)
 	    (rc = number(cli, "max-connections", 65536, &conns)) ||
 	    (rc = number(cli, "request-timeout", 86400, &rt)) ||
 	    (rc = number(cli, "idle-timeout", 86400, &it)) ||
-	    (rc = number(cli, "shutdown-timeout", 86400, &st)))
+	    (rc = number(cli, "shutdown-timeout", 86400, &st)) ||
+	    (rc = number(cli, "webhook-backoff", 3600, &wb)) ||
+	    (rc = number(cli, "webhook-timeout", 3600, &wt)))
 		return rc;
 	if (si_opt && strcmp(si_opt, "0") && (rc = number(cli, "settle-interval", 86400, &si)))
 		return rc;
@@ -94,6 +102,8 @@ static int run_serve(struct raas_cli *cli)
 	opt.idle_timeout = (unsigned)it;
 	opt.shutdown_timeout = (unsigned)st;
 	opt.settle_interval = (unsigned)si;
+	opt.api.webhook_backoff_us = (int64_t)wb * 1000000;
+	opt.api.webhook_timeout_ms = (int)wt * 1000;
 	opt.announce = cli->out;
 	opt.access_log = logf;
 	rc = raas_server_run(&opt, &err) ? raas_cli_fail(cli, &err) : 0;

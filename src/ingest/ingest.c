@@ -920,8 +920,21 @@ raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct raas_buf *
 	if (!rc)
 		rc = write_problems(b, &in->conflicts, where);
 	if (!rc)
-		rc = raas_buf_printf(b, ",\"unmatched\":{\"count\":%llu,\"customers\":[",
-		                     (unsigned long long)in->unmatched);
+		rc = raas_buf_puts(b, ",\"unmatched\":");
+	if (!rc)
+		rc = raas_ingest_write_unmatched(in, b);
+	if (!rc)
+		rc = raas_buf_putc(b, '}');
+	return rc;
+}
+
+raas_rc raas_ingest_write_unmatched(const struct raas_ingest *in, struct raas_buf *b)
+{
+	raas_rc rc = raas_buf_printf(b, "{\"count\":%llu,\"customers\":[",
+	                             (unsigned long long)in->unmatched);
+
+	if (in->unmatched_n)
+		qsort(in->unmatched_list, in->unmatched_n, sizeof *in->unmatched_list, cmp_str);
 	for (size_t i = 0; i < in->unmatched_n && !rc; i++) {
 		if (i)
 			rc = raas_buf_putc(b, ',');
@@ -930,7 +943,7 @@ raas_rc raas_ingest_write_report(const struct raas_ingest *in, struct raas_buf *
 			                            strlen(in->unmatched_list[i]));
 	}
 	if (!rc)
-		rc = raas_buf_puts(b, "]}}");
+		rc = raas_buf_puts(b, "]}");
 	return rc;
 }
 

@@ -91,6 +91,8 @@ struct raas_ingest_counts {
 };
 /* The report's counts so far (after a failed atomic ingest: what its report says). */
 void raas_ingest_get_counts(const struct raas_ingest *in, struct raas_ingest_counts *out);
+/* Appends the report's "unmatched" object: {"count":N,"customers":[...]}. */
+RAAS_WUR raas_rc raas_ingest_write_unmatched(const struct raas_ingest *in, struct raas_buf *b);
 /* Accepted events so far (committed or pending). */
 uint64_t raas_ingest_accepted(const struct raas_ingest *in);
 

@@ -21,6 +21,7 @@
 #include "ingest/ingest.h"
 #include "raas/time.h"
 #include "server/keys.h"
+#include "server/webhooks.h"
 #include "service/service.h"
 #include "settle/load.h"
 #include "settle/settle.h"
@@ -48,11 +49,14 @@ struct tenant {
 	unsigned preparing; /* requests in the parallel stage of ingest, without mu */
 	uint64_t batch_no, durable_no, lost_no;
 	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
+	struct raas_webhooks *webhooks; /* read on first use */
 };
 
 struct raas_api {
 	char *dir;
 	size_t max_body, max_batch;
+	int64_t webhook_backoff_us;
+	int webhook_timeout_ms;
 	bool fixed_clock;
 	int64_t clock_us;
 
@@ -65,7 +69,7 @@ struct raas_api {
 	_Atomic uint64_t latency_us_sum, latency_count;
 	_Atomic uint64_t latency_buckets[8];
 	_Atomic uint64_t events_accepted, events_duplicate, events_rejected, events_conflict,
-	        events_unmatched, invoices_locked;
+	        events_unmatched, invoices_locked, webhook_delivered, webhook_failed_attempts;
 };
 
 static const double latency_bounds[8] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5};
@@ -344,6 +348,7 @@ static void tenant_free(struct tenant *t)
 	if (!t)
 		return;
 	raas_store_close(t->store);
+	raas_webhooks_free(t->webhooks);
 	raas_keys_free(&t->keys);
 	pthread_mutex_destroy(&t->mu);
 	pthread_cond_destroy(&t->cv);
@@ -425,6 +430,9 @@ raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
 	}
 	api->max_body = opt->max_body ? opt->max_body : RAAS_API_DEFAULT_MAX_BODY;
 	api->max_batch = opt->max_batch ? opt->max_batch : RAAS_API_DEFAULT_MAX_BATCH;
+	api->webhook_backoff_us =
+	        opt->webhook_backoff_us ? opt->webhook_backoff_us : INT64_C(10) * 1000000;
+	api->webhook_timeout_ms = opt->webhook_timeout_ms ? opt->webhook_timeout_ms : 10000;
 	api->fixed_clock = opt->fixed_clock;
 	api->clock_us = opt->clock_us;
 	pthread_mutex_init(&api->mu, NULL);
@@ -540,6 +548,31 @@ static bool tenant_store(struct raas_api *api, struct tenant *t, struct raas_htt
 	return true;
 }
 
+/* The tenant's webhooks, read on first use (the tenant is locked); NULL after a failure
+ * (err says why). */
+static struct raas_webhooks *tenant_webhooks(struct raas_api *api, struct tenant *t,
+                                             struct raas_err *err)
+{
+	if (!t->webhooks && raas_webhooks_load(api->dir, t->name, &t->webhooks, err) != RAAS_OK)
+		return NULL;
+	return t->webhooks;
+}
+
+/* Queues an event for the tenant's webhooks (the tenant is locked). A failure to queue is
+ * logged, never the request's failure: what it reports is stored already. */
+static void emit(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
+                 size_t len)
+{
+	struct raas_err err;
+	struct raas_webhooks *w;
+
+	raas_err_clear(&err);
+	if (!(w = tenant_webhooks(api, t, &err)) ||
+	    raas_webhooks_emit(w, type, data, len, api_clock(api), &err) != RAAS_OK)
+		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
+		        err.message);
+}
+
 /* ---- roles ---- */
 
 enum access {
@@ -582,6 +615,8 @@ static bool sees(const struct caller *c, const char *customer)
 }
 
 /* ---- handlers ---- */
+
+static bool method(const struct raas_http_request *req, const char *m);
 
 /* The positions of the elements of a JSON array body (a syntax check of the structure
  * only: each element is checked as an event afterwards). */
@@ -866,6 +901,17 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		goto out;
 	}
 	count_report(api, in);
+	if (!failed_atomic) {
+		struct raas_ingest_counts counts;
+		raas_ingest_get_counts(in, &counts);
+		if (counts.unmatched) {
+			struct raas_buf u;
+			raas_buf_init(&u, (size_t)1 << 30);
+			if (raas_ingest_write_unmatched(in, &u) == RAAS_OK)
+				emit(api, c->t, RAAS_WH_EVENTS_UNMATCHED, u.data, u.len);
+			raas_buf_free(&u);
+		}
+	}
 	ok_json(res, failed_atomic ? 422 : 200);
 	goto out;
 failed:
@@ -1638,6 +1684,9 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 		    raas_ledgers_load(t->store, NULL, NULL, &ls, &err) == RAAS_OK &&
 		    raas_svc_settle(t->store, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
 			api->invoices_locked += got;
+			for (size_t k = 0; k < got; k++)
+				emit(api, t, RAAS_WH_INVOICE_LOCKED, docs.data + v[k].off,
+				     v[k].len);
 			if (got && log)
 				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
 				        got);
@@ -1653,6 +1702,161 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 		raas_buf_free(&docs);
 	}
 	raas_free(ts);
+}
+
+/* POST /v1/webhooks {"url","events"}, GET /v1/webhooks, DELETE /v1/webhooks/{id},
+ * GET /v1/webhooks/{id}/deliveries. */
+static void webhooks(struct raas_api *api, const struct caller *c,
+                     const struct raas_http_request *req, struct raas_http_response *res)
+{
+	struct raas_webhooks *w;
+	struct raas_err err;
+	const char *id = req->nsegments >= 3 ? req->segments[2] : NULL;
+	raas_rc rc;
+
+	raas_err_clear(&err);
+	if (!(w = tenant_webhooks(api, c->t, &err))) {
+		fail_err(res, &err);
+		return;
+	}
+	if (method(req, "GET") && !id) {
+		if (raas_webhooks_list(w, &res->body))
+			oom(res);
+		else
+			ok_json(res, 200);
+		return;
+	}
+	if (method(req, "GET")) {
+		rc = raas_webhooks_log(w, id, &res->body, &err);
+		if (rc == RAAS_E_INPUT)
+			fail(res, 404, "not_found", "%s", err.message);
+		else if (rc)
+			fail_err(res, &err);
+		else
+			ok_json(res, 200);
+		return;
+	}
+	if (method(req, "DELETE")) {
+		rc = raas_webhooks_remove(w, id, &err);
+		if (rc == RAAS_E_INPUT)
+			fail(res, 404, "not_found", "%s", err.message);
+		else if (rc)
+			fail_err(res, &err);
+		else if (raas_buf_printf(&res->body, "{\"id\":") ||
+		         raas_json_write_string(&res->body, id, strlen(id)) ||
+		         raas_buf_puts(&res->body, ",\"deleted\":true}"))
+			oom(res);
+		else
+			ok_json(res, 200);
+		return;
+	}
+	{
+		struct raas_arena arena;
+		struct raas_json *doc;
+		const struct raas_json *url, *events;
+		unsigned mask = 0;
+		raas_arena_init(&arena, 0);
+		if (raas_json_parse(&arena, req->body, req->body_len, NULL, &doc, &err) !=
+		            RAAS_OK ||
+		    doc->type != RAAS_JSON_OBJECT) {
+			fail(res, 400, "malformed",
+			     "the body must be {\"url\":URL,\"events\":[TYPE...]}");
+			raas_arena_free(&arena);
+			return;
+		}
+		url = raas_json_get(doc, "url");
+		events = raas_json_get(doc, "events");
+		for (uint32_t i = 0; events && events->type == RAAS_JSON_ARRAY && i < events->len;
+		     i++) {
+			const struct raas_json *t = &events->u.items[i];
+			unsigned bit = t->type == RAAS_JSON_STRING
+			                       ? raas_webhook_type(t->u.str, t->len)
+			                       : 0;
+			if (!bit) {
+				mask = 0;
+				break;
+			}
+			mask |= bit;
+		}
+		if (!url || url->type != RAAS_JSON_STRING) {
+			struct detail d = {"url", "required: an http:// URL"};
+			fail_details(res, 422, "invalid", &d, 1, "the webhook has 1 problem");
+		} else if ((rc = raas_webhooks_add(w, url->u.str, mask, api_clock(api), &res->body,
+		                                   &err))) {
+			struct detail d = {err.path, err.message};
+			if (rc == RAAS_E_INPUT)
+				fail_details(res, 422, "invalid", &d, 1,
+				             "the webhook has 1 problem");
+			else
+				fail_err(res, &err);
+		} else {
+			ok_json(res, 201);
+		}
+		raas_arena_free(&arena);
+	}
+}
+
+void raas_api_deliver(struct raas_api *api)
+{
+	struct tenant **ts;
+	size_t n;
+
+	pthread_mutex_lock(&api->mu);
+	n = api->ntenants;
+	ts = raas_calloc(n + 1, sizeof *ts);
+	if (ts)
+		memcpy(ts, api->tenants, n * sizeof *ts);
+	pthread_mutex_unlock(&api->mu);
+	if (!ts)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct tenant *t = ts[i];
+		struct raas_webhook_attempt a;
+		struct raas_err err;
+		raas_err_clear(&err);
+		pthread_mutex_lock(&t->mu);
+		/* Only tenants whose webhooks were read: events are queued through them. */
+		while (t->webhooks && raas_webhooks_due(t->webhooks, real_clock(), &a)) {
+			char reason[256] = "";
+			unsigned status;
+			int64_t now;
+			pthread_mutex_unlock(&t->mu);
+			now = real_clock();
+			status = raas_webhook_post(a.url, a.secret, a.body, a.body_len,
+			                           now / 1000000, api->webhook_timeout_ms, reason,
+			                           sizeof reason);
+			pthread_mutex_lock(&t->mu);
+			if (status >= 200 && status < 300)
+				api->webhook_delivered++;
+			else
+				api->webhook_failed_attempts++;
+			if (t->webhooks &&
+			    raas_webhooks_record(t->webhooks, a.delivery, status, reason,
+			                         real_clock(), api->webhook_backoff_us,
+			                         &err) != RAAS_OK)
+				fprintf(stderr,
+				        "{\"webhook_record_failed\":\"%s\",\"error\":\"%s\"}\n",
+				        t->name, err.message);
+			raas_webhook_attempt_free(&a);
+		}
+		pthread_mutex_unlock(&t->mu);
+	}
+	raas_free(ts);
+}
+
+void raas_api_load_webhooks(struct raas_api *api)
+{
+	pthread_mutex_lock(&api->mu);
+	for (size_t i = 0; i < api->ntenants; i++) {
+		struct raas_err err;
+		raas_err_clear(&err);
+		pthread_mutex_lock(&api->tenants[i]->mu);
+		if (!tenant_webhooks(api, api->tenants[i], &err))
+			fprintf(stderr, "{\"webhooks_unreadable\":\"%s\",\"error\":\"%s\"}\n",
+			        api->tenants[i]->name, err.message);
+		pthread_mutex_unlock(&api->tenants[i]->mu);
+	}
+	pthread_mutex_unlock(&api->mu);
 }
 
 /* GET /v1/evidence/key: {"verifier_key"}, what a client verifies bundles with. */
@@ -1733,13 +1937,20 @@ raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b)
 		        "# HELP raas_invoices_locked_total Invoices this server locked and "
 		        "stored.\n"
 		        "# TYPE raas_invoices_locked_total counter\n"
-		        "raas_invoices_locked_total %llu\n",
+		        "raas_invoices_locked_total %llu\n"
+		        "# HELP raas_webhook_deliveries_total Webhook delivery attempts, by "
+		        "result.\n"
+		        "# TYPE raas_webhook_deliveries_total counter\n"
+		        "raas_webhook_deliveries_total{result=\"delivered\"} %llu\n"
+		        "raas_webhook_deliveries_total{result=\"failed\"} %llu\n",
 		        (unsigned long long)api->events_accepted,
 		        (unsigned long long)api->events_duplicate,
 		        (unsigned long long)api->events_rejected,
 		        (unsigned long long)api->events_conflict,
 		        (unsigned long long)api->events_unmatched,
-		        (unsigned long long)api->invoices_locked);
+		        (unsigned long long)api->invoices_locked,
+		        (unsigned long long)api->webhook_delivered,
+		        (unsigned long long)api->webhook_failed_attempts);
 	return rc;
 }
 
@@ -1864,6 +2075,26 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 		} else {
 			not_allowed(res, "GET, POST");
 		}
+	} else if (seg(req, 1, "webhooks") && n == 2) {
+		if (method(req, "GET")) {
+			if (allow(&c, READ_KEYS, res))
+				webhooks(api, &c, req, res);
+		} else if (method(req, "POST")) {
+			if (allow(&c, MANAGE_KEYS, res))
+				webhooks(api, &c, req, res);
+		} else {
+			not_allowed(res, "GET, POST");
+		}
+	} else if (seg(req, 1, "webhooks") && n == 3) {
+		if (!method(req, "DELETE"))
+			not_allowed(res, "DELETE");
+		else if (allow(&c, MANAGE_KEYS, res))
+			webhooks(api, &c, req, res);
+	} else if (seg(req, 1, "webhooks") && n == 4 && seg(req, 3, "deliveries")) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ_KEYS, res))
+			webhooks(api, &c, req, res);
 	} else if (seg(req, 1, "keys") && n == 3) {
 		if (!method(req, "DELETE"))
 			not_allowed(res, "DELETE");

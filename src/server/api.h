@@ -28,6 +28,8 @@ struct raas_api_options {
 	size_t max_batch; /* events per POST /v1/events; 0: RAAS_API_DEFAULT_MAX_BATCH */
 	bool fixed_clock; /* tests: the clock is clock_us, always */
 	int64_t clock_us;
+	int64_t webhook_backoff_us; /* the first retry interval; 0: 10 s */
+	int webhook_timeout_ms;     /* per step of a delivery; 0: 10 s */
 };
 
 struct raas_http_arg {
@@ -82,6 +84,12 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
  * the invoices, signs checkpoints), one tenant at a time under its lock; one JSON line per
  * tenant that locked something or failed goes to log (may be NULL). */
 void raas_api_settle(struct raas_api *api, FILE *log);
+
+/* Reads every tenant's webhooks, so that deliveries pending from before a restart go out. */
+void raas_api_load_webhooks(struct raas_api *api);
+/* Attempts every webhook delivery that is due (real time), one at a time, without holding a
+ * tenant during the HTTP exchange. */
+void raas_api_deliver(struct raas_api *api);
 
 /* Appends the Prometheus text of the server's counters. */
 RAAS_WUR raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b);

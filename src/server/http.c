@@ -32,11 +32,37 @@ struct server {
 	_Atomic int in_flight; /* requests being answered */
 	pthread_mutex_t log_mu;
 	/* The settler: settles every tenant every settle_interval seconds until stopping. */
-	pthread_t settler;
-	bool settler_started, stopping;
+	pthread_t settler, deliverer;
+	bool settler_started, deliverer_started, stopping;
 	pthread_mutex_t settle_mu;
 	pthread_cond_t settle_cv;
 };
+
+/* The deliverer: attempts what is due, then looks again a fifth of a second later. */
+static void *deliverer_main(void *arg)
+{
+	struct server *sv = arg;
+
+	raas_api_load_webhooks(sv->api);
+	pthread_mutex_lock(&sv->settle_mu);
+	while (!sv->stopping) {
+		struct timespec until;
+		pthread_mutex_unlock(&sv->settle_mu);
+		raas_api_deliver(sv->api);
+		pthread_mutex_lock(&sv->settle_mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 200000000;
+		if (until.tv_nsec >= 1000000000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000;
+		}
+		while (!sv->stopping &&
+		       pthread_cond_timedwait(&sv->settle_cv, &sv->settle_mu, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&sv->settle_mu);
+	return NULL;
+}
 
 static void *settler_main(void *arg)
 {
@@ -345,6 +371,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	}
 	if (opt->settle_interval)
 		sv.settler_started = pthread_create(&sv.settler, NULL, settler_main, &sv) == 0;
+	sv.deliverer_started = pthread_create(&sv.deliverer, NULL, deliverer_main, &sv) == 0;
 	while (sigwait(&stop, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
 	/* The settler finishes the tenant it is settling (its batch is durable) and stops. */
@@ -354,6 +381,8 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	pthread_mutex_unlock(&sv.settle_mu);
 	if (sv.settler_started)
 		pthread_join(sv.settler, NULL);
+	if (sv.deliverer_started) /* (an attempt under way ends within its timeout) */
+		pthread_join(sv.deliverer, NULL);
 	/* Stop accepting; let what is in flight finish. */
 	MHD_quiesce_daemon(d);
 	for (unsigned waited = 0;

@@ -37,7 +37,10 @@ Every check compares exact values (statuses, JSON bodies, headers) through check
 counts into the Suite's checks. Exits 1 if any case fails.
 """
 import collections
+import hashlib
+import hmac
 import http.client
+import http.server
 import json
 import os
 import re
@@ -980,6 +983,179 @@ def server_settles():
     check(f"the bundle verifies offline ({err!r})", rc, 0)
     rc, out, err = S.run(d, "verify")
     check(f"raas verify of the whole store ({err[-300:]!r})", rc, 0)
+
+
+class Receiver:
+    """A local webhook receiver on a random port: answers 500 to the first attempt of each
+    delivery id (so that every delivery is retried once), 200 after; keeps every request."""
+
+    def __init__(self, port=0):
+        self.requests = []  # (headers dict, body bytes, status answered)
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                try:
+                    did = json.loads(body)["id"]
+                except ValueError:
+                    did = None
+                with outer.lock:
+                    seen = any(json.loads(b).get("id") == did for _, b, _ in outer.requests)
+                    status = 200 if seen else 500
+                    outer.requests.append((dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def wait(self, pred, seconds=15):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self.lock:
+                if pred(self.requests):
+                    return True
+            time.sleep(0.05)
+        return False
+
+
+def delivered(reqs, type_):
+    """The bodies (parsed) of the deliveries of type_ answered 200."""
+    return [json.loads(b) for _, b, st in reqs if st == 200 and json.loads(b)["type"] == type_]
+
+
+@case
+def webhooks():
+    """Subscriptions, signed deliveries retried with backoff until a 2xx, the delivery log,
+    events.unmatched from ingest and invoice.locked from the server's own settling, and a
+    pending delivery that survives a restart of the server."""
+    d = S.fresh()
+    for doc in (ACME, BETA):
+        rc, out, err = S.apply(d, doc, "2026-01-01T00:00:00Z")
+        if rc != 0:
+            fail(f"contract apply {doc['id']}: {rc} {out!r} {err!r}")
+    rc, out, err = S.ingest(d, [compact(e) for e in JAN_CLI], "2026-01-07T00:00:00Z")
+    admin, _ = make_key(d)
+    finance, _ = make_key(d, "finance")
+    rcv = Receiver()
+    url = f"http://127.0.0.1:{rcv.port}/hook"
+    try:
+        with Server(d, "--settle-interval", "0", "--webhook-backoff", "1") as srv:
+            expect("finance may not subscribe", srv.request(
+                "POST", "/v1/webhooks", compact({"url": url, "events": ["invoice.locked"]}),
+                finance), 403)
+            for body, detail in (
+                    ({"url": "https://x/h", "events": ["invoice.locked"]}, "url"),
+                    ({"url": "ftp://x", "events": ["invoice.locked"]}, "url"),
+                    ({"url": url, "events": []}, "events"),
+                    ({"url": url, "events": ["invoice.paid"]}, "events"),
+                    ({"events": ["invoice.locked"]}, "url")):
+                r = srv.request("POST", "/v1/webhooks", compact(body), admin)
+                got = r.json()["error"]["details"][0]["path"] if r.status == 422 else r.status
+                check(f"a webhook {body}: 422 naming {detail}", got, detail)
+            r = srv.request("POST", "/v1/webhooks", compact(
+                {"url": url, "events": ["events.unmatched", "invoice.locked"]}), admin)
+            check(f"POST /v1/webhooks: 201 ({r.body[:200]!r})", r.status, 201)
+            hook = r.json()
+            check("the answer: id, url, events, created, and the secret (64 hex) once",
+                  (sorted(hook), hook["url"], hook["events"], len(hook["secret"])),
+                  (["created", "events", "id", "secret", "url"], url,
+                   ["invoice.locked", "events.unmatched"], 64))
+            secret = bytes.fromhex(hook["secret"])
+            r = srv.request("GET", "/v1/webhooks", key=finance)
+            check("GET /v1/webhooks lists it without its secret",
+                  r.json() if r.status == 200 else r.status,
+                  [{k: hook[k] for k in ("id", "url", "events", "created")}])
+            expect("an event type no contract names", post_events(srv, admin, [ev(
+                "u-1", type_="page.view")]), 200,
+                report(accepted=1, unmatched=(1, ["acme"])))
+            if not rcv.wait(lambda q: delivered(q, "events.unmatched")):
+                fail(f"events.unmatched was not delivered: {rcv.requests!r}")
+            with rcv.lock:
+                attempts = [(h, b, st) for h, b, st in rcv.requests
+                            if json.loads(b)["type"] == "events.unmatched"]
+            check("the first attempt got 500, the retry 200",
+                  [st for _, _, st in attempts], [500, 200])
+            bodies = {b for _, b, _ in attempts}
+            check("a retry sends the same bytes (the same delivery id)", len(bodies), 1)
+            h, body, _ = attempts[-1]
+            m = re.fullmatch(r"t=(\d+),v1=([0-9a-f]{64})", h.get("Raas-Signature", ""))
+            check("Raas-Signature: t=<unix seconds>,v1=<hex>", bool(m), True)
+            if m:
+                want = hmac.new(secret, m.group(1).encode() + b"." + body,
+                                hashlib.sha256).hexdigest()
+                check("v1 is HMAC-SHA256(secret, t || '.' || body)", m.group(2), want)
+                check("t is the time of sending", abs(int(m.group(1)) - time.time()) < 60,
+                      True)
+            doc = json.loads(body)
+            check("the body: id, type, created, data = the report's unmatched object",
+                  (sorted(doc), doc["type"], doc["created"], doc["data"]),
+                  (["created", "data", "id", "type"], "events.unmatched", NOW,
+                   {"count": 1, "customers": ["acme"]}))
+            r = srv.request("GET", f"/v1/webhooks/{hook['id']}/deliveries", key=admin)
+            log = r.json() if r.status == 200 else []
+            check("the delivery log: delivered after two attempts",
+                  [(x["id"], x["type"], x["status"], [a["result"] for a in x["attempts"]],
+                    x["next_attempt"]) for x in log],
+                  [(doc["id"], "events.unmatched", "delivered", ["HTTP 500", "HTTP 200"],
+                    None)])
+            rc, _ = srv.stop()
+            check("serve exits 0", rc, 0)
+        # The server settles at start: invoice.locked for every invoice it locks.
+        with Server(d, "--settle-interval", "1", "--webhook-backoff", "1") as srv:
+            r = None
+            for _ in range(100):
+                r = srv.request("GET", "/v1/invoices", key=admin)
+                if r.status == 200 and r.json():
+                    break
+                time.sleep(0.05)
+            locked = r.json() if r and r.status == 200 else []
+            if not rcv.wait(lambda q: len(delivered(q, "invoice.locked")) >= len(locked) > 0):
+                fail(f"invoice.locked not delivered for {len(locked)} invoices")
+            check("one invoice.locked per locked invoice, its data the invoice document",
+                  sorted(json.dumps(x["data"], sort_keys=True)
+                         for x in delivered(rcv.requests, "invoice.locked")),
+                  sorted(json.dumps(x, sort_keys=True) for x in locked))
+            # A pending delivery survives a restart: nobody listens now.
+            port = rcv.port
+            rcv.close()
+            expect("another unmatched event", post_events(srv, admin, [ev(
+                "u-2", type_="page.view")]), 200, report(accepted=1, unmatched=(1, ["acme"])))
+            time.sleep(0.5)
+            r = srv.request("GET", f"/v1/webhooks/{hook['id']}/deliveries", key=admin)
+            pending = [x for x in r.json() if x["status"] == "pending"]
+            check("the delivery is pending after a failed attempt",
+                  [(x["type"], len(x["attempts"]) >= 1) for x in pending],
+                  [("events.unmatched", True)])
+            rc, _ = srv.stop()
+            check("serve exits 0", rc, 0)
+        rcv = Receiver(port)
+        with Server(d, "--settle-interval", "0", "--webhook-backoff", "1") as srv:
+            ok = rcv.wait(lambda q: any(json.loads(b)["type"] == "events.unmatched"
+                                        for _, b, _ in q), 20)
+            check("after the restart the pending delivery is attempted again", ok, True)
+            expect("DELETE the webhook", srv.request(
+                "DELETE", f"/v1/webhooks/{hook['id']}", key=admin), 200,
+                compact({"id": hook["id"], "deleted": True}))
+            expect("its log is gone with it", srv.request(
+                "GET", f"/v1/webhooks/{hook['id']}/deliveries", key=admin), 404)
+            m = re.search(rb'^raas_webhook_deliveries_total\{result="delivered"\} (\d+)$',
+                          srv.request("GET", "/metrics").body, re.M)
+            check("/metrics counts webhook deliveries", m is not None, True)
+    finally:
+        rcv.close()
 
 
 # ---------------------------------------------------------------- 5. keys
