@@ -17,6 +17,7 @@ static int make_key(struct raas_cli *cli, const char *tenant, enum raas_role rol
                     const char *customer)
 {
 	struct raas_keyring k;
+	struct raas_keys_make_args args;
 	struct raas_err err;
 	struct raas_buf b;
 	char text[RAAS_KEY_TEXT_LEN + 1];
@@ -26,13 +27,13 @@ static int make_key(struct raas_cli *cli, const char *tenant, enum raas_role rol
 	raas_err_clear(&err);
 	if ((rc = raas_cli_now(cli, &now)))
 		return rc;
-	if (raas_keys_load(cli->data_dir, tenant, &k, &err))
+	args.role = role;
+	args.customer = customer;
+	args.now = now;
+	/* Under the keys file's lock: a running server may be making or revoking keys too. */
+	if (raas_keys_update(cli->data_dir, tenant, raas_keys_make_change, &args, &k, &err))
 		return raas_cli_fail(cli, &err);
-	if (raas_keys_make(&k, role, customer, now, text, &err) ||
-	    raas_keys_save(cli->data_dir, tenant, &k, &err)) {
-		raas_keys_free(&k);
-		return raas_cli_fail(cli, &err);
-	}
+	memcpy(text, args.text, sizeof text);
 	raas_buf_init(&b, 65536);
 	rc = raas_buf_puts(&b, "{\"tenant\":") ||
 	     raas_json_write_string(&b, tenant, strlen(tenant)) ||

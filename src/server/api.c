@@ -1224,9 +1224,26 @@ out:
 	raas_ledgers_free(&ls);
 }
 
-static void get_keys(const struct caller *c, struct raas_http_response *res)
+static void get_keys(struct raas_api *api, const struct caller *c, struct raas_http_response *res)
 {
-	raas_rc rc = raas_buf_putc(&res->body, '[');
+	raas_rc rc;
+	uint64_t stamp[3];
+
+	/* The operator's `raas tenant key` may have added keys since they were read. */
+	raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", stamp);
+	if (memcmp(stamp, c->t->keys_stamp, sizeof stamp)) {
+		struct raas_keyring k;
+		struct raas_err err;
+		raas_err_clear(&err);
+		if (raas_keys_load(api->dir, c->t->name, &k, &err)) {
+			fail_err(res, &err);
+			return;
+		}
+		raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
+		c->t->keys = k;
+		memcpy(c->t->keys_stamp, stamp, sizeof stamp);
+	}
+	rc = raas_buf_putc(&res->body, '[');
 
 	for (size_t i = 0; i < c->t->keys.n && !rc; i++) {
 		if (i)
@@ -1280,24 +1297,29 @@ static void post_key(struct raas_api *api, const struct caller *c,
 		fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
 		goto out;
 	}
-	if (raas_keys_make(&c->t->keys, r,
-	                   customer && customer->type == RAAS_JSON_STRING ? customer->u.str : NULL,
-	                   api_clock(api), text, &err)) {
-		struct detail d = {err.path, err.message};
-		if (err.code == RAAS_E_INPUT)
-			fail_details(res, 422, "invalid", &d, 1, "the key request has 1 problem");
-		else
-			fail_err(res, &err);
-		goto out;
-	}
-	if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err) == RAAS_OK) {
+	{
+		struct raas_keys_make_args a = {
+		        .role = r,
+		        .customer = customer && customer->type == RAAS_JSON_STRING ? customer->u.str
+		                                                                   : NULL,
+		        .now = api_clock(api)};
+		struct raas_keyring fresh;
+		/* Read, change and save under the file's lock (the operator's `raas tenant key`
+		 * may write it too), then serve the keyring as saved. */
+		if (raas_keys_update(api->dir, c->t->name, raas_keys_make_change, &a, &fresh,
+		                     &err)) {
+			struct detail d = {err.path, err.message};
+			if (err.code == RAAS_E_INPUT)
+				fail_details(res, 422, "invalid", &d, 1,
+				             "the key request has 1 problem");
+			else
+				fail_err(res, &err);
+			goto out;
+		}
+		raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
+		c->t->keys = fresh;
 		raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
-	} else {
-		/* Not durable: the key must not work. */
-		raas_free(c->t->keys.keys[c->t->keys.n - 1].customer);
-		c->t->keys.n--;
-		fail_err(res, &err);
-		goto out;
+		memcpy(text, a.text, sizeof text);
 	}
 	if (raas_buf_printf(&res->body, "{\"key\":\"%s\",\"info\":", text) ||
 	    raas_key_write_json(&res->body, &c->t->keys.keys[c->t->keys.n - 1]) ||
@@ -1310,27 +1332,42 @@ out:
 	raas_arena_free(&arena);
 }
 
+struct revoke_args {
+	const char *id;
+	int64_t now;
+};
+
+static raas_rc revoke_change(struct raas_keyring *k, void *ctx, struct raas_err *err)
+{
+	struct revoke_args *a = ctx;
+	struct raas_key *key = raas_keys_find(k, a->id);
+
+	if (!key)
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "no such key: %s", a->id);
+	if (key->revoked_us == RAAS_KEY_NOT_REVOKED)
+		key->revoked_us = a->now;
+	return RAAS_OK;
+}
+
 static void delete_key(struct raas_api *api, const struct caller *c, const char *id,
                        struct raas_http_response *res)
 {
-	struct raas_key *k = raas_keys_find(&c->t->keys, id);
+	struct revoke_args a = {.id = id, .now = api_clock(api)};
+	struct raas_keyring fresh;
 	struct raas_err err;
 
 	raas_err_clear(&err);
-	if (!k) {
-		fail(res, 404, "not_found", "no such key: %s", id);
+	if (raas_keys_update(api->dir, c->t->name, revoke_change, &a, &fresh, &err)) {
+		if (err.code == RAAS_E_INPUT)
+			fail(res, 404, "not_found", "%s", err.message);
+		else
+			fail_err(res, &err);
 		return;
 	}
-	if (k->revoked_us == RAAS_KEY_NOT_REVOKED) {
-		k->revoked_us = api_clock(api);
-		if (raas_keys_save(api->dir, c->t->name, &c->t->keys, &err)) {
-			k->revoked_us = RAAS_KEY_NOT_REVOKED;
-			fail_err(res, &err);
-			return;
-		}
-		raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
-	}
-	if (raas_key_write_json(&res->body, k)) {
+	raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
+	c->t->keys = fresh;
+	raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
+	if (raas_key_write_json(&res->body, raas_keys_find(&c->t->keys, id))) {
 		oom(res);
 		return;
 	}
@@ -2068,7 +2105,7 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 	} else if (seg(req, 1, "keys") && n == 2) {
 		if (method(req, "GET")) {
 			if (allow(&c, READ_KEYS, res))
-				get_keys(&c, res);
+				get_keys(api, &c, res);
 		} else if (method(req, "POST")) {
 			if (allow(&c, MANAGE_KEYS, res))
 				post_key(api, &c, req, res);

@@ -295,3 +295,28 @@ out:
 	raas_arena_free(&arena);
 	return rc;
 }
+
+raas_rc raas_keys_update(const char *dir, const char *tenant,
+                         raas_rc (*change)(struct raas_keyring *k, void *ctx, struct raas_err *err),
+                         void *ctx, struct raas_keyring *out, struct raas_err *err)
+{
+	int fd;
+	raas_rc rc;
+
+	memset(out, 0, sizeof *out);
+	if ((rc = raas_store_lock_tenant_file(dir, tenant, KEYS_FILE, &fd, err)))
+		return rc;
+	if (!(rc = raas_keys_load(dir, tenant, out, err)) && !(rc = change(out, ctx, err)))
+		rc = raas_keys_save(dir, tenant, out, err);
+	raas_store_unlock_tenant_file(fd);
+	if (rc)
+		raas_keys_free(out);
+	return rc;
+}
+
+raas_rc raas_keys_make_change(struct raas_keyring *k, void *ctx, struct raas_err *err)
+{
+	struct raas_keys_make_args *a = ctx;
+
+	return raas_keys_make(k, a->role, a->customer, a->now, a->text, err);
+}

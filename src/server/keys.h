@@ -57,6 +57,13 @@ RAAS_WUR raas_rc raas_keys_load(const char *dir, const char *tenant, struct raas
 RAAS_WUR raas_rc raas_keys_save(const char *dir, const char *tenant, const struct raas_keyring *k,
                                 struct raas_err *err);
 void raas_keys_free(struct raas_keyring *k);
+/* A read-modify-write of tenant's keys file under its lock (other processes may change it
+ * too): reads the file, calls change(ring, ctx, err), and saves the result when change
+ * returned RAAS_OK. *out is then the keyring as saved (new; free with raas_keys_free). */
+RAAS_WUR raas_rc raas_keys_update(const char *dir, const char *tenant,
+                                  raas_rc (*change)(struct raas_keyring *k, void *ctx,
+                                                    struct raas_err *err),
+                                  void *ctx, struct raas_keyring *out, struct raas_err *err);
 
 /* Makes a key: appends it to k and writes its text (RAAS_KEY_TEXT_LEN characters and a NUL)
  * into text. A `client` key must be bound to a customer, an `ingest` key may be, the others
@@ -64,6 +71,15 @@ void raas_keys_free(struct raas_keyring *k);
 RAAS_WUR raas_rc raas_keys_make(struct raas_keyring *k, enum raas_role role, const char *customer,
                                 int64_t now, char text[RAAS_KEY_TEXT_LEN + 1],
                                 struct raas_err *err);
+/* The arguments of raas_keys_make for raas_keys_update (text receives the key). */
+struct raas_keys_make_args {
+	enum raas_role role;
+	const char *customer;
+	int64_t now;
+	char text[RAAS_KEY_TEXT_LEN + 1];
+};
+/* raas_keys_update's change that makes the key of ctx (a struct raas_keys_make_args). */
+RAAS_WUR raas_rc raas_keys_make_change(struct raas_keyring *k, void *ctx, struct raas_err *err);
 /* The valid (not revoked) key whose text is the len bytes at text, or NULL. */
 const struct raas_key *raas_keys_check(const struct raas_keyring *k, const char *text, size_t len);
 /* The key with that id (revoked or not), or NULL. */

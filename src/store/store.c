@@ -1223,6 +1223,31 @@ void raas_store_tenant_file_stamp(const char *dir, const char *tenant, const cha
 	stamp[2] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
 }
 
+raas_rc raas_store_lock_tenant_file(const char *dir, const char *tenant, const char *name, int *fd,
+                                    struct raas_err *err)
+{
+	char path[PATH_LEN];
+
+	*fd = -1;
+	if (strlen(dir) > DIR_MAX || !valid_name(tenant, strlen(tenant)) || !valid_cache_name(name))
+		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a tenant file name");
+	pathf(path, "%s/tenants/t-%s/%s.lock", dir, tenant, name);
+	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (*fd < 0 || flock(*fd, LOCK_EX) != 0) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return sys_error(err, "cannot lock", path);
+	}
+	return RAAS_OK;
+}
+
+void raas_store_unlock_tenant_file(int fd)
+{
+	if (fd >= 0)
+		close(fd); /* releases the flock */
+}
+
 raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
                                      const char *data, size_t len, struct raas_err *err)
 {

@@ -157,6 +157,12 @@ RAAS_WUR raas_rc raas_store_read_tenant_file(const char *dir, const char *tenant
 RAAS_WUR raas_rc raas_store_write_tenant_file(const char *dir, const char *tenant, const char *name,
                                               const char *data, size_t len, struct raas_err *err);
 
+/* Serialises read-modify-write cycles of a tenant file across processes (the server and
+ * the operator's commands): an exclusive flock on NAME.lock beside it, released by
+ * raas_store_unlock_tenant_file(*fd). */
+RAAS_WUR raas_rc raas_store_lock_tenant_file(const char *dir, const char *tenant, const char *name,
+                                             int *fd, struct raas_err *err);
+void raas_store_unlock_tenant_file(int fd);
 /* Identifies the current content of a tenant file (inode, size, modification time; zeros
  * when it does not exist): a changed stamp means it was rewritten. */
 void raas_store_tenant_file_stamp(const char *dir, const char *tenant, const char *name,

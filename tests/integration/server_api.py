@@ -1158,6 +1158,36 @@ def webhooks():
         rcv.close()
 
 
+@case
+def keys_from_cli_and_api_at_once():
+    """The operator's `raas tenant key` and POST /v1/keys write the same keys file: made at
+    the same time, every key is kept and works."""
+    d = S.fresh()
+    admin, _ = make_key(d)
+    made_api, made_cli = [], []
+    with Server(d) as srv:
+        def api_side():
+            for _ in range(12):
+                r = srv.request("POST", "/v1/keys", compact({"role": "auditor"}), admin)
+                if r.status == 201:
+                    made_api.append(r.json()["key"])
+
+        t = threading.Thread(target=api_side)
+        t.start()
+        for _ in range(12):
+            rc, out, err = S.run(d, "tenant", "key", "default", "--role", "csm")
+            if rc == 0:
+                made_cli.append(json.loads(out)["key"])
+        t.join()
+        check("12 keys made each way", (len(made_api), len(made_cli)), (12, 12))
+        r = srv.request("GET", "/v1/keys", key=admin)
+        roles = collections.Counter(k["role"] for k in r.json()) if r.status == 200 else {}
+        check("every key is listed", dict(roles), {"admin": 1, "auditor": 12, "csm": 12})
+        bad = [k for k in made_api + made_cli
+               if srv.request("GET", "/v1/contracts", key=k).status != 200]
+        check("every key works", bad, [])
+
+
 # ---------------------------------------------------------------- 5. keys
 
 
