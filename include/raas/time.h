@@ -52,6 +52,10 @@ size_t raas_tz_format(int offset_min, char *buf);
 
 /* Parses a civil date "YYYY-MM-DD" (a real date) into its day number. */
 RAAS_WUR raas_rc raas_date_parse(const char *s, size_t len, int64_t *days, struct raas_err *err);
+/* Like raas_date_parse, also accepting YYYY-MM for the month's first day (the DATE of
+ * cli.md's invoice and results commands). */
+RAAS_WUR raas_rc raas_date_parse_day_or_month(const char *s, size_t len, int64_t *days,
+                                              struct raas_err *err);
 /* Midnight of day number days in the zone offset_min, as an instant. */
 int64_t raas_date_midnight(int64_t days, int offset_min);
 /* The civil day number that contains instant us in the zone offset_min. */

@@ -640,3 +640,16 @@ int64_t raas_days_between(int64_t from, int64_t to, int offset_min)
 {
 	return raas_date_of(to, offset_min) - raas_date_of(from, offset_min);
 }
+
+raas_rc raas_date_parse_day_or_month(const char *s, size_t len, int64_t *days, struct raas_err *err)
+{
+	char buf[16];
+
+	if (len == 7) {
+		memcpy(buf, s, 7);
+		memcpy(buf + 7, "-01", 3);
+		s = buf;
+		len = 10;
+	}
+	return raas_date_parse(s, len, days, err);
+}

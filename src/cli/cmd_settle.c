@@ -29,18 +29,10 @@ static int read_clock(struct raas_cli *cli, int64_t *now)
 /* Parses DATE (YYYY-MM-DD, or YYYY-MM for its first day) for the option or argument name. */
 static int parse_date(struct raas_cli *cli, const char *name, const char *s, int64_t *day)
 {
-	char buf[16];
 	struct raas_err err;
-	size_t n = strlen(s);
 
 	raas_err_clear(&err);
-	if (n == 7) {
-		memcpy(buf, s, 7);
-		memcpy(buf + 7, "-01", 4);
-		s = buf;
-		n = 10;
-	}
-	if (raas_date_parse(s, n, day, &err) != RAAS_OK) {
+	if (raas_date_parse_day_or_month(s, strlen(s), day, &err) != RAAS_OK) {
 		fprintf(cli->err, "%s: %s (expected YYYY-MM-DD or YYYY-MM)\n", name, err.message);
 		return 2;
 	}

@@ -1092,18 +1092,10 @@ static bool clock_arg(const struct raas_http_request *req, const char *name, int
 static bool date_value(const char *name, const char *s, int64_t *day,
                        struct raas_http_response *res)
 {
-	char buf[16];
 	struct raas_err err;
-	size_t n = strlen(s);
 
 	raas_err_clear(&err);
-	if (n == 7) {
-		memcpy(buf, s, 7);
-		memcpy(buf + 7, "-01", 4);
-		s = buf;
-		n = 10;
-	}
-	if (raas_date_parse(s, n, day, &err) != RAAS_OK) {
+	if (raas_date_parse_day_or_month(s, strlen(s), day, &err) != RAAS_OK) {
 		fail(res, 400, "malformed", "%s: %s (expected YYYY-MM-DD or YYYY-MM)", name,
 		     err.message);
 		return false;
@@ -1690,17 +1682,26 @@ out:
 	raas_buf_free(&docs);
 }
 
-void raas_api_settle(struct raas_api *api, FILE *log)
+/* A copy of the tenant list (tenants live as long as the API): new, free with raas_free;
+ * NULL when out of memory. */
+static struct tenant **snapshot_tenants(struct raas_api *api, size_t *n)
 {
 	struct tenant **ts;
-	size_t n;
 
 	pthread_mutex_lock(&api->mu);
-	n = api->ntenants;
-	ts = raas_calloc(n + 1, sizeof *ts);
+	*n = api->ntenants;
+	ts = raas_calloc(*n + 1, sizeof *ts);
 	if (ts)
-		memcpy(ts, api->tenants, n * sizeof *ts);
+		memcpy(ts, api->tenants, *n * sizeof *ts);
 	pthread_mutex_unlock(&api->mu);
+	return ts;
+}
+
+void raas_api_settle(struct raas_api *api, FILE *log)
+{
+	size_t n;
+	struct tenant **ts = snapshot_tenants(api, &n);
+
 	if (!ts)
 		return;
 	for (size_t i = 0; i < n; i++) {
@@ -1835,15 +1836,9 @@ static void webhooks(struct raas_api *api, const struct caller *c,
 
 void raas_api_deliver(struct raas_api *api)
 {
-	struct tenant **ts;
 	size_t n;
+	struct tenant **ts = snapshot_tenants(api, &n);
 
-	pthread_mutex_lock(&api->mu);
-	n = api->ntenants;
-	ts = raas_calloc(n + 1, sizeof *ts);
-	if (ts)
-		memcpy(ts, api->tenants, n * sizeof *ts);
-	pthread_mutex_unlock(&api->mu);
 	if (!ts)
 		return;
 	for (size_t i = 0; i < n; i++) {

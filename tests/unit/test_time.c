@@ -596,6 +596,22 @@ static void test_date_parse(void **state)
 	}
 }
 
+static void test_date_parse_day_or_month(void **state)
+{
+	int64_t a, b;
+	struct raas_err err;
+
+	(void)state;
+	assert_int_equal(raas_date_parse_day_or_month("2026-02", 7, &a, &err), RAAS_OK);
+	assert_int_equal(raas_date_parse("2026-02-01", 10, &b, &err), RAAS_OK);
+	assert_true(a == b);
+	assert_int_equal(raas_date_parse_day_or_month("2026-02-28", 10, &a, &err), RAAS_OK);
+	assert_true(a == b + 27);
+	assert_int_equal(raas_date_parse_day_or_month("2026-13", 7, &a, &err), RAAS_E_INPUT);
+	assert_int_equal(raas_date_parse_day_or_month("2026-2", 6, &a, &err), RAAS_E_INPUT);
+	assert_int_equal(raas_date_parse_day_or_month("2026-02-30", 10, &a, &err), RAAS_E_INPUT);
+}
+
 static void test_date_midnight_and_of(void **state)
 {
 	(void)state;
@@ -791,6 +807,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test(test_civil_every_day),
+	        cmocka_unit_test(test_date_parse_day_or_month),
 	        cmocka_unit_test(test_civil_known_days),
 	        cmocka_unit_test(test_days_in_month),
 	        cmocka_unit_test(test_time_parse_valid),
