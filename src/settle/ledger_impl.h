@@ -33,6 +33,26 @@ struct fact {
 	struct raas_dec value;
 };
 
+/* A dispute action (settle.h struct raas_dispute_action), strings in the ledger's arena. */
+struct action {
+	int64_t at_us;
+	const char *dispute, *result;
+	uint32_t result_len;
+	uint8_t kind;    /* enum raas_dispute_kind */
+	uint8_t outcome; /* enum raas_dispute_default */
+	size_t seq;      /* the order it was added in */
+};
+
+/* The disputes of one result as a view sees them. */
+struct dstate {
+	size_t count;
+	bool open, voided;
+	const char *dispute;
+	int64_t opened_us, resolved_us;
+	bool automatic;
+	uint8_t outcome;
+};
+
 struct version {
 	struct raas_contract *c;
 	uint32_t no;
@@ -92,7 +112,10 @@ struct raas_ledger {
 	struct fact *facts;
 	size_t nfacts, cap_facts;
 	bool sorted;
-	struct raas_arena arena; /* fact strings */
+	struct action *actions; /* sorted by result, then time, then seq when actions_sorted */
+	size_t nactions, cap_actions;
+	bool actions_sorted;
+	struct raas_arena arena; /* fact and action strings */
 	struct eval **evals;
 	size_t nevals, cap_evals;
 	struct own_total *owns;
@@ -125,6 +148,11 @@ RAAS_WUR raas_rc ledger_cache_read(struct raas_ledger *l, const char *data, size
 
 /* The newest version visible at view v, or NULL. */
 const struct version *ledger_newest(const struct raas_ledger *l, struct view v);
+
+/* The disputes of result id at view v, under contract c's resolve_within and
+ * dispute_default. */
+void ledger_disputes(struct raas_ledger *l, const struct raas_contract *c, const char *id,
+                     size_t id_len, const struct view *v, struct dstate *out);
 
 /* The evaluation of view v (computed on first use, then cached in l). */
 RAAS_WUR raas_rc ledger_eval(struct raas_ledger *l, struct view v, const struct eval **out,

@@ -71,6 +71,7 @@ void raas_ledger_free(struct raas_ledger *l)
 		raas_contract_free(l->versions[i].c);
 	raas_free(l->versions);
 	raas_free(l->facts);
+	raas_free(l->actions);
 	for (size_t i = 0; i < l->nevals; i++)
 		eval_free(l->evals[i]);
 	raas_free(l->evals);
@@ -338,6 +339,130 @@ static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 	return r ? r : (alen > blen) - (alen < blen);
 }
 
+/* ---- disputes ---- */
+
+raas_rc raas_ledger_add_dispute_action(struct raas_ledger *l, const struct raas_dispute_action *a,
+                                       struct raas_err *err)
+{
+	struct action *x;
+
+	if (l->nactions == l->cap_actions) {
+		size_t cap = l->cap_actions ? 2 * l->cap_actions : 16;
+		struct action *p = raas_realloc(l->actions, cap * sizeof *p);
+		if (!p)
+			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		l->actions = p;
+		l->cap_actions = cap;
+	}
+	x = &l->actions[l->nactions];
+	x->at_us = a->at_us;
+	x->kind = (uint8_t)a->kind;
+	x->outcome = (uint8_t)a->outcome;
+	x->seq = l->nactions;
+	x->result_len = (uint32_t)strlen(a->result);
+	if (!(x->dispute = raas_arena_strndup(&l->arena, a->dispute, strlen(a->dispute))) ||
+	    !(x->result = raas_arena_strndup(&l->arena, a->result, x->result_len)))
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	l->nactions++;
+	l->actions_sorted = false;
+	drop_cache(l);
+	return RAAS_OK;
+}
+
+static int action_cmp(const void *pa, const void *pb)
+{
+	const struct action *a = pa, *b = pb;
+	int r = bytes_cmp(a->result, a->result_len, b->result, b->result_len);
+
+	if (r)
+		return r;
+	if (a->at_us != b->at_us)
+		return a->at_us < b->at_us ? -1 : 1;
+	return (a->seq > b->seq) - (a->seq < b->seq);
+}
+
+void ledger_disputes(struct raas_ledger *l, const struct raas_contract *c, const char *id,
+                     size_t id_len, const struct view *v, struct dstate *out)
+{
+	size_t lo = 0, hi = l->nactions;
+
+	memset(out, 0, sizeof *out);
+	out->resolved_us = NO_TIME;
+	if (!l->nactions)
+		return;
+	if (!l->actions_sorted) {
+		qsort(l->actions, l->nactions, sizeof *l->actions, action_cmp);
+		l->actions_sorted = true;
+	}
+	while (lo < hi) { /* the first action of the result */
+		size_t mid = lo + (hi - lo) / 2;
+		if (bytes_cmp(l->actions[mid].result, l->actions[mid].result_len, id, id_len) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < l->nactions && !out->voided; i++) {
+		const struct action *a = &l->actions[i];
+		if (bytes_cmp(a->result, a->result_len, id, id_len))
+			break;
+		if (!view_sees(v, a->at_us))
+			continue;
+		/* The open dispute may have resolved by itself before this action. */
+		if (out->open && a->at_us >= time_add(out->opened_us, c->resolve_within_us)) {
+			out->open = false;
+			out->automatic = true;
+			out->outcome = (uint8_t)c->dispute_default;
+			out->resolved_us = time_add(out->opened_us, c->resolve_within_us);
+			out->voided = c->dispute_default == RAAS_DISPUTE_VOIDED;
+			if (out->voided)
+				break;
+		}
+		if (a->kind == RAAS_DISPUTE_OPEN && !out->open) {
+			out->count++;
+			out->open = true;
+			out->dispute = a->dispute;
+			out->opened_us = a->at_us;
+			out->resolved_us = NO_TIME;
+			out->automatic = false;
+		} else if (a->kind == RAAS_DISPUTE_RESOLVE && out->open &&
+		           !strcmp(a->dispute, out->dispute)) {
+			out->open = false;
+			out->outcome = a->outcome;
+			out->resolved_us = a->at_us;
+			out->voided = a->outcome == RAAS_DISPUTE_VOIDED;
+		}
+	}
+	/* A deadline takes effect at its instant: resolved by the clock at the view's clock. */
+	if (out->open && v->cutoff >= time_add(out->opened_us, c->resolve_within_us)) {
+		out->open = false;
+		out->automatic = true;
+		out->outcome = (uint8_t)c->dispute_default;
+		out->resolved_us = time_add(out->opened_us, c->resolve_within_us);
+		out->voided = c->dispute_default == RAAS_DISPUTE_VOIDED;
+	}
+}
+
+void raas_ledger_dispute_state(struct raas_ledger *l, const char *result, int64_t now,
+                               struct raas_dispute_state *out)
+{
+	struct view v = {.cutoff = now, .inclusive = true};
+	const struct version *newest = ledger_newest(l, v);
+	struct dstate d;
+
+	memset(out, 0, sizeof *out);
+	out->resolved_us = NO_TIME;
+	if (!newest)
+		return;
+	ledger_disputes(l, newest->c, result, strlen(result), &v, &d);
+	out->count = d.count;
+	out->open = d.open;
+	out->dispute = d.dispute;
+	out->opened_us = d.opened_us;
+	out->resolved_us = d.resolved_us;
+	out->automatic = d.automatic;
+	out->outcome = (enum raas_dispute_default)d.outcome;
+}
+
 /* Facts in group order: definition, entity (facts without one last, each its own
  * group), event time, event id, role. */
 static int fact_cmp(const void *pa, const void *pb)
@@ -495,12 +620,24 @@ static raas_rc decide(struct builder *b, struct result *r, size_t first, size_t 
 		r->bill_start = ledger_period_start(c, b->term_end, r->confirmed_us);
 		r->has_value = dec->vstate == VALUE_OK;
 		r->value = dec->value;
-		if (reversal != NO_TIME && reversal < until)
+		if (reversal != NO_TIME && reversal < until) {
 			r->status = RAAS_RESULT_REVERSED;
-		else if (v->cutoff >= r->confirmed_us)
-			r->status = RAAS_RESULT_CONFIRMED;
-		else
-			r->status = RAAS_RESULT_PENDING;
+			return RAAS_OK;
+		}
+		if (b->l->nactions) {
+			struct dstate ds;
+			ledger_disputes(b->l, c, r->id, r->id_len, v, &ds);
+			if (ds.voided) {
+				r->status = RAAS_RESULT_VOIDED;
+				return RAAS_OK;
+			}
+			if (ds.open) {
+				r->status = RAAS_RESULT_DISPUTED;
+				return RAAS_OK;
+			}
+		}
+		r->status =
+		        v->cutoff >= r->confirmed_us ? RAAS_RESULT_CONFIRMED : RAAS_RESULT_PENDING;
 		return RAAS_OK;
 	}
 	return r->reason ? RAAS_OK : RAAS_E_NOMEM;

@@ -71,6 +71,40 @@ struct raas_results_filter {
 	enum raas_result_status status;
 };
 
+/* A dispute action taken by a person (server.md "Disputes"): opening a dispute on a result,
+ * or resolving it. Automatic resolutions are not actions: they follow from the clock. */
+enum raas_dispute_kind { RAAS_DISPUTE_OPEN, RAAS_DISPUTE_RESOLVE };
+
+struct raas_dispute_action {
+	enum raas_dispute_kind kind;
+	const char *dispute;               /* the dispute's id */
+	const char *result;                /* the result's id (CONTRACT/NAME:ENTITY_TEXT) */
+	enum raas_dispute_default outcome; /* RESOLVE: upheld or voided */
+	int64_t at_us;                     /* the clock it was taken at */
+};
+
+/* Adds a dispute action on a result of the ledger (copied). Like an event by its received
+ * time, an action is visible at a cutoff by the clock it was taken at; a result with a
+ * visible open dispute is `disputed`, one whose dispute was resolved `voided` (by a person,
+ * or at opened + resolve_within to dispute_default) is `voided` (settlement.md). */
+RAAS_WUR raas_rc raas_ledger_add_dispute_action(struct raas_ledger *l,
+                                                const struct raas_dispute_action *a,
+                                                struct raas_err *err);
+
+/* What the disputes of one result are at clock now (everything taken at or before it). */
+struct raas_dispute_state {
+	size_t count;        /* disputes opened */
+	bool open;           /* the last one is open */
+	const char *dispute; /* the last one's id (NULL when count is 0); valid while l lives */
+	int64_t opened_us;   /* when the last one was opened */
+	int64_t resolved_us; /* when it was resolved (NO_TIME while open) */
+	bool automatic;      /* resolved by the clock */
+	enum raas_dispute_default outcome;
+};
+/* Fills *out for result (count 0 when it was never disputed). */
+void raas_ledger_dispute_state(struct raas_ledger *l, const char *result, int64_t now,
+                               struct raas_dispute_state *out);
+
 /* Appends the results listing at clock now (settlement.md "The results listing"): one JSON
  * object and '\n' per result. RAAS_E_INPUT when no version is visible at now. */
 RAAS_WUR raas_rc raas_ledger_results(struct raas_ledger *l, int64_t now,

@@ -252,6 +252,123 @@ static void overflow_names_contract_and_period(void **state)
 	raas_ledger_free(l);
 }
 
+static void act(struct raas_ledger *l, enum raas_dispute_kind kind, const char *dispute,
+                const char *result, enum raas_dispute_default outcome, int64_t at_us)
+{
+	struct raas_dispute_action a = {kind, dispute, result, outcome, at_us};
+	struct raas_err err;
+
+	assert_int_equal(raas_ledger_add_dispute_action(l, &a, &err), RAAS_OK);
+}
+
+/* The status the listing at now gives result id. */
+static char *status_of(struct raas_ledger *l, const char *id, int64_t now)
+{
+	char *all = listing(l, now), *p, *q, key[128], *out;
+
+	snprintf(key, sizeof key, "{\"id\":\"%s\",\"name\":\"lead\",\"status\":\"", id);
+	p = strstr(all, key);
+	assert_non_null(p);
+	p += strlen(key);
+	q = strchr(p, '"');
+	out = raas_strndup(p, (size_t)(q - p));
+	raas_free(all);
+	return out;
+}
+
+static void expect_status(struct raas_ledger *l, const char *id, const char *when, const char *want)
+{
+	char *got = status_of(l, id, at(when));
+	assert_string_equal(got, want);
+	raas_free(got);
+}
+
+/* The invoice's "total" at now for the period containing t. */
+static void expect_total(struct raas_ledger *l, const char *t, const char *now, const char *want)
+{
+	char *doc = invoice(l, at(t), at(now)), key[64];
+
+	snprintf(key, sizeof key, "\"total\":\"%s\"", want);
+	if (!strstr(doc, key))
+		fail_msg("invoice of %s at %s: want total %s in %s", t, now, want, doc);
+	raas_free(doc);
+}
+
+/* Disputes (server.md, settlement.md): an open dispute stops a result from being billed, an
+ * upheld one restores it, a voided one (by a person or at opened + resolve_within, the
+ * default outcome) removes it for good; on a locked period they act through adjustments, and
+ * every action is seen by its clock like an event by its received time. */
+static void disputes_change_status_and_billing(void **state)
+{
+	static const char doc[] =
+	        "{\"id\":\"leads\",\"customer\":\"acme\",\"currency\":\"USD\",\"period\":"
+	        "\"month\",\"start\":\"2026-01-01\",\"lock_after\":\"5d\",\"corrections_within\":"
+	        "\"90d\",\"dispute_within\":\"14d\",\"resolve_within\":\"10d\",\"results\":[{"
+	        "\"name\":\"lead\",\"on\":\"lead.created\",\"entity\":\"lead_id\",\"price\":{"
+	        "\"model\":\"unit\",\"amount\":\"10.00\"}}]}";
+	struct raas_ledger *l = ledger_for(doc, at("2026-01-01T00:00:00Z"));
+	struct raas_dispute_state ds;
+	const char *l1 = "leads/lead:L1", *l2 = "leads/lead:L2";
+
+	(void)state;
+	add(l,
+	    "{\"id\":\"e1\",\"customer\":\"acme\",\"type\":\"lead.created\",\"time\":"
+	    "\"2026-01-05T00:00:00Z\",\"properties\":{\"lead_id\":\"L1\"}}",
+	    at("2026-01-07T00:00:00Z"));
+	add(l,
+	    "{\"id\":\"e2\",\"customer\":\"acme\",\"type\":\"lead.created\",\"time\":"
+	    "\"2026-01-06T00:00:00Z\",\"properties\":{\"lead_id\":\"L2\"}}",
+	    at("2026-01-07T00:00:00Z"));
+	expect_status(l, l1, "2026-01-08T00:00:00Z", "confirmed");
+	expect_total(l, "2026-01-15T00:00:00Z", "2026-01-08T00:00:00Z", "20.00");
+
+	/* Open, then upheld: not billed while open, billed again after. */
+	act(l, RAAS_DISPUTE_OPEN, "leads/lead:L1#1", l1, RAAS_DISPUTE_VOIDED,
+	    at("2026-01-09T00:00:00Z"));
+	expect_status(l, l1, "2026-01-08T23:59:59Z", "confirmed");
+	expect_status(l, l1, "2026-01-09T00:00:00Z", "disputed");
+	expect_total(l, "2026-01-15T00:00:00Z", "2026-01-10T00:00:00Z", "10.00");
+	act(l, RAAS_DISPUTE_RESOLVE, "leads/lead:L1#1", l1, RAAS_DISPUTE_UPHELD,
+	    at("2026-01-12T00:00:00Z"));
+	expect_status(l, l1, "2026-01-11T00:00:00Z", "disputed");
+	expect_status(l, l1, "2026-01-12T00:00:00Z", "confirmed");
+	expect_total(l, "2026-01-15T00:00:00Z", "2026-01-13T00:00:00Z", "20.00");
+	raas_ledger_dispute_state(l, l1, at("2026-01-13T00:00:00Z"), &ds);
+	assert_int_equal(ds.count, 1);
+	assert_false(ds.open);
+	assert_false(ds.automatic);
+	assert_int_equal(ds.outcome, RAAS_DISPUTE_UPHELD);
+
+	/* Never resolved by a person: at opened + resolve_within the default (voided). */
+	act(l, RAAS_DISPUTE_OPEN, "leads/lead:L2#1", l2, RAAS_DISPUTE_VOIDED,
+	    at("2026-01-14T00:00:00Z"));
+	expect_status(l, l2, "2026-01-23T23:59:59Z", "disputed");
+	expect_status(l, l2, "2026-01-24T00:00:00Z", "voided");
+	raas_ledger_dispute_state(l, l2, at("2026-01-24T00:00:00Z"), &ds);
+	assert_true(ds.automatic);
+	assert_true(ds.resolved_us == at("2026-01-24T00:00:00Z"));
+	assert_string_equal(ds.dispute, "leads/lead:L2#1");
+	/* A resolution a person gives after the instant changes nothing. */
+	act(l, RAAS_DISPUTE_RESOLVE, "leads/lead:L2#1", l2, RAAS_DISPUTE_UPHELD,
+	    at("2026-01-25T00:00:00Z"));
+	expect_status(l, l2, "2026-01-26T00:00:00Z", "voided");
+	/* The locked January invoice bills L1 only. */
+	expect_total(l, "2026-01-15T00:00:00Z", "2026-02-05T00:00:00Z", "10.00");
+
+	/* On a locked period: a dispute is a negative adjustment on the next invoice, and an
+	 * upheld resolution takes it back; the locked invoice itself never changes. */
+	act(l, RAAS_DISPUTE_OPEN, "leads/lead:L1#2", l1, RAAS_DISPUTE_VOIDED,
+	    at("2026-02-07T00:00:00Z"));
+	expect_total(l, "2026-02-15T00:00:00Z", "2026-02-08T00:00:00Z", "-10.00");
+	expect_total(l, "2026-01-15T00:00:00Z", "2026-02-08T00:00:00Z", "10.00");
+	act(l, RAAS_DISPUTE_RESOLVE, "leads/lead:L1#2", l1, RAAS_DISPUTE_UPHELD,
+	    at("2026-02-10T00:00:00Z"));
+	expect_total(l, "2026-02-15T00:00:00Z", "2026-02-11T00:00:00Z", "0.00");
+	raas_ledger_dispute_state(l, l1, at("2026-02-11T00:00:00Z"), &ds);
+	assert_int_equal(ds.count, 2);
+	raas_ledger_free(l);
+}
+
 static void no_contract_before_its_first_version(void **state)
 {
 	struct raas_ledger *l = ledger_for(leads_contract, at("2026-01-05T00:00:00Z"));
@@ -282,6 +399,7 @@ int main(void)
 	        cmocka_unit_test(partial_first_period_prorates_by_days),
 	        cmocka_unit_test(overflow_names_contract_and_period),
 	        cmocka_unit_test(no_contract_before_its_first_version),
+	        cmocka_unit_test(disputes_change_status_and_billing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
