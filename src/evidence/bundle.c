@@ -678,6 +678,14 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 				stored[nstored].len = stored_docs.len - stored[nstored].off;
 				nstored++;
 			}
+		} else if (!strcmp(kind, "dispute") || !strcmp(kind, "resolution")) {
+			struct raas_dispute_action a;
+			const char *dc;
+			if (raas_dispute_action_read(leaf, &a, &dc)) {
+				rc = fail(err, "leaf %s: not a %s leaf", idx, kind);
+				goto out;
+			}
+			clock = a.at_us;
 		} else {
 			rc = fail(err, "leaf %s: unknown kind %s", idx, kind);
 			goto out;
@@ -732,6 +740,19 @@ raas_rc raas_evidence_verify(const char *text, size_t len, const char *vkey, str
 		            RAAS_OK &&
 		    raas_ledger_wants(l, ev.type, ev.type_len) &&
 		    (rc = raas_ledger_add_event(l, &ev, received, err)))
+			goto out;
+	}
+	/* ... and the dispute actions on the contract's results. */
+	for (uint32_t i = 0; i < leaves->len; i++) {
+		const struct raas_json *v = &leaves->u.items[i];
+		struct raas_json *leaf;
+		struct raas_dispute_action a;
+		const char *dc;
+		struct raas_err e;
+		raas_arena_reset(&scratch);
+		if (raas_json_parse(&scratch, v->u.str, v->len, NULL, &leaf, &e) == RAAS_OK &&
+		    raas_dispute_action_read(leaf, &a, &dc) == RAAS_OK && !strcmp(dc, contract) &&
+		    (rc = raas_ledger_add_dispute_action(l, &a, err)))
 			goto out;
 	}
 	for (uint32_t i = 0; i < invoices->len; i++) {

@@ -82,6 +82,27 @@ RAAS_WUR raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *
                                  struct raas_locked **out, size_t *n, struct raas_buf *docs,
                                  struct raas_err *err);
 
+/* ---- disputes (server.md "Disputes") ---- */
+
+/* Opens a dispute on result (CONTRACT/NAME:ENTITY_TEXT) at now: reason one of not_achieved,
+ * duplicate, not_attributable, already_reversed, other (other needs a note); the result
+ * must be pending or confirmed at now, with no open dispute, before lock(P) + dispute_within
+ * of the period P it is billed in. Stores the dispute leaf durably and appends the dispute
+ * document (its id is RESULT#N, N counting the result's disputes). RAAS_E_INPUT with the
+ * place (--reason, --note, the result id) for a broken rule. */
+RAAS_WUR raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result,
+                                       const char *reason, const char *note, int64_t now,
+                                       struct raas_buf *out, struct raas_err *err);
+/* Resolves the open dispute id at now (upheld, or voided); appends its document. */
+RAAS_WUR raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool upheld,
+                                          const char *note, int64_t now, struct raas_buf *out,
+                                          struct raas_err *err);
+/* Appends one dispute document per line for the disputes opened at or before now, in the
+ * order they were opened, filtered by status (open, upheld, voided), contract, customer. */
+RAAS_WUR raas_rc raas_svc_disputes(struct raas_store *store, const char *status,
+                                   const char *contract, const char *customer, int64_t now,
+                                   struct raas_buf *out, struct raas_err *err);
+
 /* ---- evidence (evidence.md) ---- */
 
 /* Appends {"customer","index","size","leaf_hash","root","proof"}: the inclusion proof of

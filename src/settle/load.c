@@ -75,6 +75,7 @@ struct scan {
 	size_t ncustomers;
 	struct raas_arena arena;
 	struct raas_err *err;
+	bool actions; /* dispute and resolution records go to the ledgers too */
 };
 
 /* The type of an event leaf read from its fixed prefix
@@ -111,6 +112,76 @@ static bool peek_type(const char *leaf, size_t len, const char **type, size_t *t
 	return true;
 }
 
+raas_rc raas_dispute_action_read(const struct raas_json *leaf, struct raas_dispute_action *out,
+                                 const char **contract)
+{
+	const struct raas_json *k = raas_json_get(leaf, "kind"),
+	                       *c = raas_json_get(leaf, "contract");
+	bool open;
+	const struct raas_json *d, *r, *t, *o;
+	struct raas_err e;
+
+	if (!k || k->type != RAAS_JSON_STRING || !c || c->type != RAAS_JSON_STRING)
+		return RAAS_E_INPUT;
+	if (!strcmp(k->u.str, "dispute"))
+		open = true;
+	else if (!strcmp(k->u.str, "resolution"))
+		open = false;
+	else
+		return RAAS_E_INPUT;
+	d = raas_json_get(leaf, open ? "id" : "dispute");
+	r = raas_json_get(leaf, "result");
+	t = raas_json_get(leaf, open ? "opened" : "resolved");
+	o = open ? NULL : raas_json_get(leaf, "outcome");
+	if (!d || d->type != RAAS_JSON_STRING || !r || r->type != RAAS_JSON_STRING || !t ||
+	    t->type != RAAS_JSON_STRING || (!open && (!o || o->type != RAAS_JSON_STRING)))
+		return RAAS_E_INPUT;
+	memset(out, 0, sizeof *out);
+	out->kind = open ? RAAS_DISPUTE_OPEN : RAAS_DISPUTE_RESOLVE;
+	out->dispute = d->u.str;
+	out->result = r->u.str;
+	if (o && !strcmp(o->u.str, "upheld"))
+		out->outcome = RAAS_DISPUTE_UPHELD;
+	else if (o && !strcmp(o->u.str, "voided"))
+		out->outcome = RAAS_DISPUTE_VOIDED;
+	else if (o)
+		return RAAS_E_INPUT;
+	if (raas_time_parse(t->u.str, t->len, &out->at_us, &e) != RAAS_OK)
+		return RAAS_E_INPUT;
+	*contract = c->u.str;
+	return RAAS_OK;
+}
+
+/* Adds the dispute action of a dispute or resolution record to the ledger of its contract
+ * (when loaded). RAAS_E_STORAGE for a leaf that is not one. */
+static raas_rc add_action(struct raas_ledgers *ls, struct raas_arena *arena,
+                          const struct raas_log_record *rec, struct raas_err *err)
+{
+	struct raas_json *leaf;
+	struct raas_err e;
+	struct raas_dispute_action a;
+	const char *contract;
+	size_t lo = 0, hi = ls->n;
+
+	raas_arena_reset(arena);
+	if (raas_json_parse(arena, rec->leaf, rec->leaf_len, NULL, &leaf, &e) != RAAS_OK ||
+	    raas_dispute_action_read(leaf, &a, &contract) != RAAS_OK)
+		return raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                    "damaged dispute entry at log position %llu",
+		                    (unsigned long long)rec->pos);
+	while (lo < hi) { /* the ledgers are in contract id order */
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(raas_ledger_contract(ls->v[mid]), contract);
+		if (!c)
+			return raas_ledger_add_dispute_action(ls->v[mid], &a, err);
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return RAAS_OK; /* not a loaded contract */
+}
+
 static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 {
 	struct scan *sc = ctx;
@@ -130,6 +201,8 @@ static raas_rc scan_record(void *ctx, const struct raas_log_record *rec)
 				l->past_durable = true;
 			}
 		}
+	if ((rec->kind == RAAS_ENTRY_DISPUTE || rec->kind == RAAS_ENTRY_RESOLUTION) && sc->actions)
+		return add_action(sc->ledgers, &sc->arena, rec, sc->err);
 	if (rec->kind != RAAS_ENTRY_EVENT || rec->customer_no >= sc->ncustomers)
 		return RAAS_OK;
 	cl = &sc->by_customer[rec->customer_no];
@@ -257,7 +330,9 @@ static raas_rc load(struct raas_store *store, const char *contract, const char *
 {
 	size_t nmeta = raas_store_contract_count(store), nl = 0;
 	const struct raas_store_contract **metas = NULL;
-	struct scan sc = {.store = store, .err = err, .ledgers = out};
+	/* Without caches the scan reads the whole log, dispute actions included; with them it
+	 * reads a tail, and the actions come from the store's list of them. */
+	struct scan sc = {.store = store, .err = err, .ledgers = out, .actions = !caches};
 	struct raas_contract *c = NULL;
 	uint64_t *fps = NULL, from = UINT64_MAX;
 	raas_rc rc = RAAS_OK;
@@ -325,6 +400,17 @@ static raas_rc load(struct raas_store *store, const char *contract, const char *
 			raas_err_clear(err);
 			rc = raas_store_scan(store, 0, scan_record, &sc, err);
 		}
+	}
+	for (size_t i = 0; i < raas_store_dispute_count(store) && !rc && caches && out->n; i++) {
+		const struct raas_store_dispute *d = raas_store_dispute_at(store, i);
+		struct raas_log_record rec;
+		struct raas_buf scratch;
+		if (contract && strcmp(d->contract, contract))
+			continue;
+		raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
+		if (!(rc = raas_store_read(store, d->pos, &rec, &scratch, err)))
+			rc = add_action(out, &sc.arena, &rec, err);
+		raas_buf_free(&scratch);
 	}
 	for (size_t i = 0; i < out->n && !rc && caches; i++)
 		write_cache(store, out->v[i], fps[i], sc.durable);

@@ -12,6 +12,7 @@
 #include "base/buf.h"
 #include "contract/contract.h"
 #include "settle/settle.h"
+#include "base/json.h"
 #include "store/store.h"
 
 struct raas_ledgers {
@@ -34,6 +35,11 @@ RAAS_WUR raas_rc raas_ledgers_load(struct raas_store *store, const char *contrac
 RAAS_WUR raas_rc raas_ledgers_load_from_log(struct raas_store *store, const char *contract,
                                             const char *customer, struct raas_ledgers *out,
                                             struct raas_err *err);
+/* Reads a dispute or resolution leaf (docs/formats/leaves.md, parsed) into *out and its
+ * contract id into *contract (strings borrowed from leaf). RAAS_E_INPUT when it is not a
+ * well-formed one. */
+RAAS_WUR raas_rc raas_dispute_action_read(const struct raas_json *leaf,
+                                          struct raas_dispute_action *out, const char **contract);
 /* Frees the ledgers (ls itself is the caller's). */
 void raas_ledgers_free(struct raas_ledgers *ls);
 

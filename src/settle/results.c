@@ -952,6 +952,32 @@ static raas_rc write_result(struct raas_buf *b, const struct raas_ledger *l, con
 	return RAAS_OK;
 }
 
+raas_rc raas_ledger_result_at(struct raas_ledger *l, const char *id, int64_t now,
+                              struct raas_result_info *out, struct raas_err *err)
+{
+	const struct eval *e;
+	const struct result *r;
+	struct raas_period p;
+	raas_rc rc;
+
+	if ((rc = ledger_eval(l, (struct view){.cutoff = now, .inclusive = true}, &e, err)))
+		return rc;
+	if (index_ids((struct eval *)e)) /* (the index is a cache of e's final results) */
+		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	if (!e->newest || !(r = find_result(e, id, strlen(id))))
+		return raas_err_set(err, RAAS_E_INPUT, id, "no such result at this clock");
+	out->status = (enum raas_result_status)r->status;
+	out->confirmed_us = r->confirmed_us;
+	out->lock_us = out->dispute_until_us = NO_TIME;
+	if (r->confirmed_us != NO_TIME) {
+		if ((rc = raas_ledger_period(l, r->confirmed_us, now, &p, err)))
+			return rc;
+		out->lock_us = p.lock_us;
+		out->dispute_until_us = time_add(p.lock_us, e->newest->c->dispute_within_us);
+	}
+	return RAAS_OK;
+}
+
 raas_rc raas_ledger_results(struct raas_ledger *l, int64_t now,
                             const struct raas_results_filter *filter, struct raas_buf *out,
                             struct raas_err *err)

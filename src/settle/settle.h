@@ -105,6 +105,18 @@ struct raas_dispute_state {
 void raas_ledger_dispute_state(struct raas_ledger *l, const char *result, int64_t now,
                                struct raas_dispute_state *out);
 
+/* One result as the clock now sees it, for the dispute rules (server.md "Disputes"). */
+struct raas_result_info {
+	enum raas_result_status status;
+	int64_t confirmed_us;     /* NO confirmation time for invalid results: INT64_MIN */
+	int64_t lock_us;          /* lock time of the period it is billed in (or would be) */
+	int64_t dispute_until_us; /* lock_us + dispute_within: disputes must come before */
+};
+/* Fills *out for result id at now. RAAS_E_INPUT when the ledger has no such result at that
+ * clock (or no version is visible). */
+RAAS_WUR raas_rc raas_ledger_result_at(struct raas_ledger *l, const char *id, int64_t now,
+                                       struct raas_result_info *out, struct raas_err *err);
+
 /* Appends the results listing at clock now (settlement.md "The results listing"): one JSON
  * object and '\n' per result. RAAS_E_INPUT when no version is visible at now. */
 RAAS_WUR raas_rc raas_ledger_results(struct raas_ledger *l, int64_t now,

@@ -75,6 +75,9 @@ struct raas_store {
 	size_t ninvoices, cap_invoices, committed_invoices;
 	size_t saved_invoices; /* committed invoices state/invoices holds (SIZE_MAX: unknown) */
 	char **invoice_keys;   /* "contract\x1fSTART" of each invoice (the map's keys) */
+	struct raas_store_dispute *disputes; /* dispute and resolution entries, in log order */
+	size_t ndisputes, cap_disputes, committed_disputes;
+	size_t saved_disputes; /* committed entries state/disputes holds (SIZE_MAX: unknown) */
 	struct raas_strmap invoice_map; /* invoice key → index in invoices */
 	struct raas_arena names;        /* keys of named_types */
 
@@ -93,7 +96,7 @@ struct raas_store {
 		size_t n, cap;
 		uint64_t *entries; /* each customer's entries at the end of the batch */
 		size_t cap_entries;
-		size_t ncustomers, ncontracts, ninvoices;
+		size_t ncustomers, ncontracts, ninvoices, ndisputes;
 		int64_t clock;
 	} flight;
 };
@@ -1164,6 +1167,166 @@ raas_rc raas_store_add_invoice(struct raas_store *s, const struct raas_store_inv
 	return RAAS_OK;
 }
 
+/* ---- derived state: dispute actions ---- */
+
+static void free_disputes(struct raas_store *s, size_t from)
+{
+	for (size_t i = from; i < s->ndisputes; i++)
+		raas_free(s->disputes[i].contract);
+	s->ndisputes = from;
+}
+
+static raas_rc add_dispute_meta(struct raas_store *s, const struct raas_store_dispute *meta)
+{
+	char *id;
+
+	if (s->ndisputes == s->cap_disputes) {
+		size_t cap = s->cap_disputes ? s->cap_disputes * 2 : 16;
+		struct raas_store_dispute *p = raas_realloc(s->disputes, cap * sizeof *p);
+		if (!p)
+			return RAAS_E_NOMEM;
+		s->disputes = p;
+		s->cap_disputes = cap;
+	}
+	if (!(id = raas_strdup(meta->contract)))
+		return RAAS_E_NOMEM;
+	s->disputes[s->ndisputes] = *meta;
+	s->disputes[s->ndisputes].contract = id;
+	s->ndisputes++;
+	return RAAS_OK;
+}
+
+size_t raas_store_dispute_count(const struct raas_store *s)
+{
+	return s->ndisputes;
+}
+
+const struct raas_store_dispute *raas_store_dispute_at(const struct raas_store *s, size_t i)
+{
+	return i < s->ndisputes ? &s->disputes[i] : NULL;
+}
+
+/* state/disputes: POS KIND AT_US CUSTOMER_NO CONTRACT per line. */
+static raas_rc save_disputes(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	if (s->saved_disputes == s->committed_disputes)
+		return RAAS_OK; /* only ever appended: the file is up to date */
+	raas_buf_init(&b, (size_t)1 << 30);
+	for (size_t i = 0; i < s->committed_disputes && !rc; i++) {
+		const struct raas_store_dispute *v = &s->disputes[i];
+		rc = raas_buf_printf(&b, "%llu %d %lld %u %s\n", (unsigned long long)v->pos,
+		                     (int)v->kind, (long long)v->at_us, v->customer_no,
+		                     v->contract);
+	}
+	if (rc)
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	else {
+		pathf(path, "%s/state/disputes", s->tdir);
+		rc = write_file(path, b.data ? b.data : "", b.len, false, err);
+		if (!rc)
+			s->saved_disputes = s->committed_disputes;
+	}
+	raas_buf_free(&b);
+	return rc;
+}
+
+static raas_rc load_disputes(struct raas_store *s, struct raas_err *err)
+{
+	char path[PATH_LEN];
+	struct raas_buf b;
+	raas_rc rc = RAAS_OK;
+
+	pathf(path, "%s/state/disputes", s->tdir);
+	if (access(path, F_OK) != 0)
+		return RAAS_OK; /* none yet (or a store from before disputes: none either) */
+	raas_buf_init(&b, (size_t)1 << 30);
+	if ((rc = read_file(path, &b, err)))
+		goto out;
+	for (char *p = b.data; p && p < b.data + b.len;) {
+		char *nl = memchr(p, '\n', (size_t)(b.data + b.len - p)), *f[5];
+		struct raas_store_dispute v;
+		if (!nl)
+			break; /* cannot happen: see load_contracts */
+		for (int k = 0; k < 5; k++)
+			f[k] = next_field(&p, nl);
+		if (!f[4]) {
+			rc = raas_err_set(err, RAAS_E_STORAGE, path, "damaged dispute list");
+			goto out;
+		}
+		v.pos = strtoull(f[0], NULL, 10);
+		v.kind = (enum raas_entry_kind)strtol(f[1], NULL, 10);
+		v.at_us = strtoll(f[2], NULL, 10);
+		v.customer_no = (uint32_t)strtoul(f[3], NULL, 10);
+		v.contract = f[4];
+		if ((rc = add_dispute_meta(s, &v))) {
+			rc = raas_err_set(err, rc, NULL, "out of memory");
+			goto out;
+		}
+		p = nl + 1;
+	}
+	s->committed_disputes = s->ndisputes;
+	s->saved_disputes = s->ndisputes;
+out:
+	raas_buf_free(&b);
+	return rc;
+}
+
+/* Reads a dispute or resolution leaf (docs/formats/leaves.md) into the list. */
+static raas_rc dispute_from_leaf(struct raas_store *s, const struct raas_log_record *rec,
+                                 struct raas_err *err)
+{
+	struct raas_arena arena;
+	struct raas_json *leaf;
+	const struct raas_json *contract, *t;
+	struct raas_err ignored;
+	raas_rc rc;
+
+	raas_arena_init(&arena, 0);
+	rc = raas_json_parse(&arena, rec->leaf, rec->leaf_len, NULL, &leaf, &ignored);
+	if (rc == RAAS_OK && (contract = raas_json_get(leaf, "contract")) &&
+	    contract->type == RAAS_JSON_STRING &&
+	    (t = raas_json_get(leaf, rec->kind == RAAS_ENTRY_DISPUTE ? "opened" : "resolved")) &&
+	    t->type == RAAS_JSON_STRING) {
+		struct raas_store_dispute v = {.pos = rec->pos,
+		                               .customer_no = rec->customer_no,
+		                               .contract = (char *)contract->u.str,
+		                               .kind = rec->kind};
+		if (raas_time_parse(t->u.str, t->len, &v.at_us, &ignored) != RAAS_OK)
+			rc = RAAS_E_STORAGE;
+		else if ((rc = add_dispute_meta(s, &v)))
+			rc = raas_err_set(err, rc, NULL, "out of memory");
+	} else if (rc != RAAS_E_NOMEM) {
+		rc = RAAS_E_STORAGE;
+	}
+	if (rc == RAAS_E_STORAGE)
+		rc = raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                  "damaged dispute entry at log position %llu",
+		                  (unsigned long long)rec->pos);
+	raas_arena_free(&arena);
+	return rc;
+}
+
+raas_rc raas_store_add_dispute(struct raas_store *s, const struct raas_store_dispute *meta,
+                               const char *leaf, size_t len, struct raas_err *err)
+{
+	struct customer *cust = &s->customers[meta->customer_no];
+	struct raas_store_dispute v = *meta;
+	raas_rc rc;
+
+	rc = raas_log_add(s->log, meta->kind, meta->customer_no, cust->entries, meta->at_us, leaf,
+	                  len, &v.pos);
+	if (rc)
+		return raas_err_set(err, rc, NULL, "cannot add to the log batch");
+	cust->entries++;
+	if ((rc = add_dispute_meta(s, &v)))
+		return raas_err_set(err, rc, NULL, "out of memory");
+	return RAAS_OK;
+}
+
 uint64_t raas_store_durable(const struct raas_store *s)
 {
 	/* A reader knows the mark from the index header (advanced only after an fdatasync); a
@@ -1480,6 +1643,21 @@ static raas_rc replay_record(void *ctx, const struct raas_log_record *rec)
 		if (!known && (rc = invoice_from_leaf(s, rec, r->err)))
 			return rc;
 	}
+	if (rec->kind == RAAS_ENTRY_DISPUTE || rec->kind == RAAS_ENTRY_RESOLUTION) {
+		size_t lo = 0, hi = s->ndisputes;
+		bool known = false;
+		while (lo < hi && !known) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (s->disputes[mid].pos == rec->pos)
+				known = true;
+			else if (s->disputes[mid].pos < rec->pos)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (!known && (rc = dispute_from_leaf(s, rec, r->err)))
+			return rc;
+	}
 	return RAAS_OK;
 }
 
@@ -1496,6 +1674,9 @@ static void reset_derived(struct raas_store *s)
 	free_invoices(s, 0);
 	s->committed_invoices = 0;
 	s->saved_invoices = SIZE_MAX;
+	free_disputes(s, 0);
+	s->committed_disputes = 0;
+	s->saved_disputes = SIZE_MAX;
 	raas_strmap_free(&s->named_types);
 	raas_arena_reset(&s->names);
 	s->clock = RAAS_STORE_NO_CLOCK;
@@ -1526,7 +1707,7 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 		from = raas_idtable_covered(s->ids);
 		s->clock = raas_idtable_clock(s->ids);
 		if ((rc = load_customers(s, err)) || (rc = load_contracts(s, err)) ||
-		    (rc = load_invoices(s, err)))
+		    (rc = load_invoices(s, err)) || (rc = load_disputes(s, err)))
 			return rc;
 	}
 	if (from > raas_log_end(s->log))
@@ -1557,9 +1738,10 @@ static raas_rc recover(struct raas_store *s, struct raas_err *err)
 	s->committed_customers = s->ncustomers;
 	s->committed_contracts = s->ncontracts;
 	s->committed_invoices = s->ninvoices;
+	s->committed_disputes = s->ndisputes;
 	if (s->writable && (r.records || rebuild_all)) {
 		if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
-		    (rc = save_invoices(s, err)))
+		    (rc = save_invoices(s, err)) || (rc = save_disputes(s, err)))
 			goto out;
 		raas_idtable_set_clock(s->ids, s->clock);
 		raas_idtable_set_covered(s->ids, raas_log_end(s->log));
@@ -1608,7 +1790,7 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 	}
 	s->writable = writable;
 	s->clock = RAAS_STORE_NO_CLOCK;
-	s->saved_contracts = s->saved_invoices = SIZE_MAX;
+	s->saved_contracts = s->saved_invoices = s->saved_disputes = SIZE_MAX;
 	raas_arena_init(&s->names, 0);
 	if ((rc = read_marker(dir, &s->tenant, err)))
 		goto fail;
@@ -1686,6 +1868,7 @@ void raas_store_close(struct raas_store *s)
 	raas_free(s->customers);
 	raas_free(s->contracts);
 	raas_free(s->invoices);
+	raas_free(s->disputes);
 	raas_free(s->invoice_keys);
 	raas_strmap_free(&s->invoice_map);
 	raas_arena_free(&s->names);
@@ -1842,7 +2025,7 @@ raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
 size_t raas_store_pending(const struct raas_store *s)
 {
 	return s->npending + (s->ncontracts - s->committed_contracts) +
-	       (s->ninvoices - s->committed_invoices);
+	       (s->ninvoices - s->committed_invoices) + (s->ndisputes - s->committed_disputes);
 }
 
 void raas_store_discard(struct raas_store *s)
@@ -1853,7 +2036,8 @@ void raas_store_discard(struct raas_store *s)
 	if (s->flight.active && complete_flight(s, &ignored) != RAAS_OK)
 		return; /* complete_flight discarded everything already */
 	if (!raas_log_pending(s->log) && !s->npending && s->ncontracts == s->committed_contracts &&
-	    s->ninvoices == s->committed_invoices && s->ncustomers == s->committed_customers) {
+	    s->ninvoices == s->committed_invoices && s->ndisputes == s->committed_disputes &&
+	    s->ncustomers == s->committed_customers) {
 		bool same = true;
 		for (size_t i = 0; i < s->ncustomers && same; i++)
 			same = s->customers[i].entries == s->customers[i].committed_entries;
@@ -1867,6 +2051,7 @@ void raas_store_discard(struct raas_store *s)
 	for (size_t i = s->committed_contracts; i < s->ncontracts; i++)
 		free_contract(s->contracts[i]);
 	free_invoices(s, s->committed_invoices);
+	free_disputes(s, s->committed_disputes);
 	if (s->ncontracts > s->committed_contracts) {
 		/* Types named by discarded versions stay in named_types: rebuild that map (only
 		 * then: readers of it may run in other threads while events are dropped). */
@@ -1928,8 +2113,9 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 	s->committed_customers = s->flight.ncustomers;
 	s->committed_contracts = s->flight.ncontracts;
 	s->committed_invoices = s->flight.ninvoices;
+	s->committed_disputes = s->flight.ndisputes;
 	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
-	    (rc = save_invoices(s, err)))
+	    (rc = save_invoices(s, err)) || (rc = save_disputes(s, err)))
 		return rc;
 	if (s->flight.clock > s->clock) {
 		s->clock = s->flight.clock;
@@ -1980,6 +2166,7 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 	s->flight.ncustomers = s->ncustomers;
 	s->flight.ncontracts = s->ncontracts;
 	s->flight.ninvoices = s->ninvoices;
+	s->flight.ndisputes = s->ndisputes;
 	s->flight.clock = clock_us;
 	s->flight.rc = RAAS_OK;
 	raas_err_clear(&s->flight.err);

@@ -44,6 +44,16 @@ struct raas_store_invoice {
 	uint64_t pos; /* its log record */
 };
 
+/* One stored dispute action (its leaf is in the log at pos): opening (RAAS_ENTRY_DISPUTE)
+ * or resolving (RAAS_ENTRY_RESOLUTION) a dispute on a result of contract. */
+struct raas_store_dispute {
+	char *contract;
+	enum raas_entry_kind kind;
+	int64_t at_us; /* the clock it was taken at */
+	uint32_t customer_no;
+	uint64_t pos;
+};
+
 struct raas_store;
 
 /* Creates a data directory for one tenant (name: 1–128 bytes of A-Z a-z 0-9 . _ : -). The
@@ -117,6 +127,16 @@ const struct raas_store_invoice *raas_store_invoice_at(const struct raas_store *
 /* The stored invoice of the contract's period starting at period_start_us, or NULL. */
 const struct raas_store_invoice *
 raas_store_invoice_find(const struct raas_store *s, const char *contract, int64_t period_start_us);
+
+/* ---- dispute actions ---- */
+
+size_t raas_store_dispute_count(const struct raas_store *s);
+/* The i-th dispute action, in log order. */
+const struct raas_store_dispute *raas_store_dispute_at(const struct raas_store *s, size_t i);
+/* Adds a dispute action (its leaf bytes) of meta->customer_no to the batch, at clock
+ * meta->at_us; meta is copied (its pos is filled in). */
+RAAS_WUR raas_rc raas_store_add_dispute(struct raas_store *s, const struct raas_store_dispute *meta,
+                                        const char *leaf, size_t len, struct raas_err *err);
 
 /* ---- reading entries ---- */
 
