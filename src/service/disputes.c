@@ -191,17 +191,39 @@ static raas_rc put_str_or_null(struct raas_buf *b, const char *s)
 	return s ? raas_json_write_string(b, s, strlen(s)) : raas_buf_puts(b, "null");
 }
 
-/* The status of d at now and the document of it. */
-static raas_rc write_dispute(struct raas_buf *b, const struct dispute *d, int64_t now,
-                             int64_t resolve_within, enum raas_dispute_default dflt)
+/* Where d stands at now: "open", or its outcome, by a person or by the clock and when. */
+struct standing {
+	const char *status;
+	bool by_person, automatic;
+	int64_t at;
+};
+
+static struct standing standing_of(const struct dispute *d, int64_t now, int64_t resolve_within,
+                                   enum raas_dispute_default dflt)
 {
 	int64_t auto_at =
 	        d->opened > INT64_MAX - resolve_within ? INT64_MAX : d->opened + resolve_within;
-	bool by_person = d->resolved && d->resolved_at < auto_at;
-	bool automatic = !by_person && now >= auto_at;
-	const char *status = by_person   ? d->outcome
-	                     : automatic ? (dflt == RAAS_DISPUTE_UPHELD ? "upheld" : "voided")
-	                                 : "open";
+	struct standing st = {.status = "open"};
+
+	st.by_person = d->resolved && d->resolved_at < auto_at;
+	st.automatic = !st.by_person && now >= auto_at;
+	if (st.by_person) {
+		st.status = d->outcome;
+		st.at = d->resolved_at;
+	} else if (st.automatic) {
+		st.status = dflt == RAAS_DISPUTE_UPHELD ? "upheld" : "voided";
+		st.at = auto_at;
+	}
+	return st;
+}
+
+/* The document of d at now. */
+static raas_rc write_dispute(struct raas_buf *b, const struct dispute *d, int64_t now,
+                             int64_t resolve_within, enum raas_dispute_default dflt)
+{
+	struct standing st = standing_of(d, now, resolve_within, dflt);
+	bool by_person = st.by_person, automatic = st.automatic;
+	const char *status = st.status;
 	raas_rc rc;
 
 	if ((rc = raas_buf_puts(b, "{\"id\":")) || (rc = put_str_or_null(b, d->id)) ||
@@ -213,8 +235,7 @@ static raas_rc write_dispute(struct raas_buf *b, const struct dispute *d, int64_
 	    (rc = raas_buf_puts(b, ",\"opened\":")) ||
 	    (rc = put_time_or_null(b, true, d->opened)) ||
 	    (rc = raas_buf_printf(b, ",\"status\":\"%s\",\"resolved\":", status)) ||
-	    (rc = put_time_or_null(b, by_person || automatic,
-	                           by_person ? d->resolved_at : auto_at)) ||
+	    (rc = put_time_or_null(b, by_person || automatic, st.at)) ||
 	    (rc = raas_buf_puts(b, ",\"resolved_by\":")) ||
 	    (rc = raas_buf_puts(b, by_person   ? "\"person\""
 	                           : automatic ? "\"automatic\""
@@ -366,14 +387,13 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 {
 	struct dispute *v = NULL, *d = NULL;
 	size_t n = 0;
-	struct raas_buf leaf, doc;
+	struct raas_buf leaf;
 	struct raas_store_dispute meta = {0};
 	int64_t rw;
 	enum raas_dispute_default dflt;
 	raas_rc rc;
 
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
-	raas_buf_init(&doc, 1 << 20);
 	if (note && strlen(note) > 2000) {
 		rc = raas_err_set(err, RAAS_E_INPUT, "--note", "at most 2000 bytes");
 		goto out;
@@ -388,12 +408,18 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 		rc = raas_err_set(err, RAAS_E_INPUT, id, "no such dispute");
 		goto out;
 	}
-	if ((rc = terms(store, d->contract, now, &rw, &dflt, err)) ||
-	    (rc = write_dispute(&doc, d, now, rw, dflt)))
+	if ((rc = terms(store, d->contract, now, &rw, &dflt, err)))
 		goto out;
-	if (!strstr(doc.data, "\"status\":\"open\"")) {
-		rc = raas_err_set(err, RAAS_E_INPUT, id, "is resolved already: %s", doc.data);
-		goto out;
+	{
+		struct standing st = standing_of(d, now, rw, dflt);
+		if (strcmp(st.status, "open")) {
+			char when[RAAS_TIME_FORMAT_MAX];
+			raas_time_format(st.at, 0, when);
+			rc = raas_err_set(err, RAAS_E_INPUT, id, "resolved already: %s (%s at %s)",
+			                  st.status, st.by_person ? "by a person" : "automatically",
+			                  when);
+			goto out;
+		}
 	}
 	meta.contract = d->contract;
 	meta.kind = RAAS_ENTRY_RESOLUTION;
@@ -419,7 +445,6 @@ out:
 		dispute_free(&v[i]);
 	raas_free(v);
 	raas_buf_free(&leaf);
-	raas_buf_free(&doc);
 	return rc;
 }
 
@@ -441,15 +466,13 @@ raas_rc raas_svc_disputes(struct raas_store *store, const char *status, const ch
 	for (size_t i = 0; i < n && !rc; i++) {
 		int64_t rw;
 		enum raas_dispute_default dflt;
-		char want[32];
 		if (customer && strcmp(v[i].customer, customer))
 			continue;
 		raas_buf_reset(&one);
 		if ((rc = terms(store, v[i].contract, now, &rw, &dflt, err)) ||
 		    (rc = write_dispute(&one, &v[i], now, rw, dflt)))
 			break;
-		snprintf(want, sizeof want, "\"status\":\"%s\"", status ? status : "");
-		if (status && !strstr(one.data, want))
+		if (status && strcmp(standing_of(&v[i], now, rw, dflt).status, status))
 			continue;
 		if ((rc = raas_buf_append(out, one.data, one.len)) ||
 		    (rc = raas_buf_putc(out, '\n')))
