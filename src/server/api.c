@@ -577,6 +577,8 @@ static void emit(struct raas_api *api, struct tenant *t, unsigned type, const ch
 
 enum access {
 	READ,         /* read everything (a client: its customer's) */
+	OPEN_DISPUTE, /* POST /v1/results/{id}/disputes */
+	RESOLVE,      /* POST /v1/disputes/{id}/resolution */
 	READ_KEYS,    /* list keys */
 	WRITE_EVENTS, /* POST /v1/events */
 	WRITE_CONTRACT /* PUT /v1/contracts */,
@@ -588,6 +590,10 @@ static bool role_may(enum raas_role r, enum access a)
 	switch (a) {
 	case READ:
 		return r != RAAS_ROLE_INGEST;
+	case OPEN_DISPUTE:
+		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_CLIENT;
+	case RESOLVE:
+		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE;
 	case READ_KEYS:
 		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE || r == RAAS_ROLE_AUDITOR;
 	case WRITE_EVENTS:
@@ -1891,6 +1897,192 @@ void raas_api_load_webhooks(struct raas_api *api)
 	pthread_mutex_unlock(&api->mu);
 }
 
+/* The clock of a writing request: the server's, never behind the tenant's recorded one
+ * when it is the real clock (which may step back). */
+static int64_t write_clock(struct raas_api *api, struct tenant *t)
+{
+	int64_t now = api_clock(api);
+
+	if (!api->fixed_clock && t->store && now < raas_store_clock(t->store))
+		now = raas_store_clock(t->store);
+	return now;
+}
+
+/* A dispute rule broken: 409 for what conflicts with the dispute's or result's state, 404
+ * for what does not exist, 422 for the rest. */
+static void fail_dispute(struct raas_http_response *res, const struct raas_err *err)
+{
+	if (err->code != RAAS_E_INPUT) {
+		fail_err(res, err);
+		return;
+	}
+	if (!strncmp(err->message, "already disputed", 16) ||
+	    !strncmp(err->message, "resolved already", 16)) {
+		fail(res, 409, "conflict", "%s: %s", err->path, err->message);
+		return;
+	}
+	if (!strcmp(err->message, "no such result") || !strcmp(err->message, "no such dispute")) {
+		fail(res, 404, "not_found", "%s: %s", err->message, err->path);
+		return;
+	}
+	{
+		struct detail d = {!strcmp(err->path, "--reason") ? "reason"
+		                   : !strcmp(err->path, "--note") ? "note"
+		                                                  : err->path,
+		                   err->message};
+		fail_details(res, 422, "invalid", &d, 1, "the dispute breaks 1 rule");
+	}
+}
+
+/* Reads the JSON object body of a dispute action: its string members, by name. */
+static bool dispute_body(const struct raas_http_request *req, struct raas_arena *arena,
+                         const char *const *names, const char **values, size_t n,
+                         struct raas_http_response *res)
+{
+	struct raas_json *doc;
+	struct raas_err err;
+
+	if (raas_json_parse(arena, req->body, req->body_len, NULL, &doc, &err) != RAAS_OK ||
+	    doc->type != RAAS_JSON_OBJECT) {
+		fail(res, 400, "malformed", "the body must be a JSON object");
+		return false;
+	}
+	for (uint32_t i = 0; i < doc->len; i++) {
+		const struct raas_json_member *m = &doc->u.members[i];
+		bool known = false;
+		for (size_t k = 0; k < n && !known; k++) {
+			if (strcmp(m->key, names[k]))
+				continue;
+			known = true;
+			if (m->value.type == RAAS_JSON_NULL) {
+				values[k] = NULL;
+			} else if (m->value.type == RAAS_JSON_STRING &&
+			           strlen(m->value.u.str) == m->value.len) {
+				values[k] = m->value.u.str;
+			} else {
+				struct detail d = {names[k], "must be a string"};
+				fail_details(res, 422, "invalid", &d, 1,
+				             "the request has 1 problem");
+				return false;
+			}
+		}
+		if (!known) {
+			struct detail d = {m->key, "unknown field"};
+			fail_details(res, 422, "invalid", &d, 1, "the request has 1 problem");
+			return false;
+		}
+	}
+	return true;
+}
+
+static void post_dispute(struct raas_api *api, const struct caller *c, const char *result,
+                         const struct raas_http_request *req, struct raas_http_response *res)
+{
+	static const char *const names[] = {"reason", "note"};
+	const char *values[2] = {NULL, NULL};
+	const char *slash = strchr(result, '/');
+	const struct raas_store_contract *m;
+	struct raas_arena arena;
+	struct raas_err err;
+	char contract[256];
+
+	raas_err_clear(&err);
+	raas_arena_init(&arena, 0);
+	if (!dispute_body(req, &arena, names, values, 2, res) || !tenant_store(api, c->t, res))
+		goto out;
+	if (!values[0]) {
+		struct detail d = {"reason", "required: not_achieved, duplicate, not_attributable, "
+		                             "already_reversed or other"};
+		fail_details(res, 422, "invalid", &d, 1, "the dispute breaks 1 rule");
+		goto out;
+	}
+	if (!slash || (size_t)(slash - result) >= sizeof contract) {
+		fail(res, 404, "not_found", "no such result: %s", result);
+		goto out;
+	}
+	memcpy(contract, result, (size_t)(slash - result));
+	contract[slash - result] = '\0';
+	m = raas_store_contract_latest(c->t->store, contract);
+	if (!m || !sees(c, m->customer)) {
+		fail(res, 404, "not_found", "no such result: %s", result);
+		goto out;
+	}
+	if (raas_svc_dispute_open(c->t->store, result, values[0], values[1], write_clock(api, c->t),
+	                          &res->body, &err)) {
+		raas_buf_reset(&res->body);
+		fail_dispute(res, &err);
+		goto out;
+	}
+	emit(api, c->t, RAAS_WH_DISPUTE_OPENED, res->body.data, res->body.len);
+	ok_json(res, 201);
+out:
+	raas_arena_free(&arena);
+}
+
+static void post_resolution(struct raas_api *api, const struct caller *c, const char *dispute,
+                            const struct raas_http_request *req, struct raas_http_response *res)
+{
+	static const char *const names[] = {"outcome", "note"};
+	const char *values[2] = {NULL, NULL};
+	struct raas_arena arena;
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	raas_arena_init(&arena, 0);
+	if (!dispute_body(req, &arena, names, values, 2, res) || !tenant_store(api, c->t, res))
+		goto out;
+	if (!values[0] || (strcmp(values[0], "upheld") && strcmp(values[0], "voided"))) {
+		struct detail d = {"outcome", "required: upheld or voided"};
+		fail_details(res, 422, "invalid", &d, 1, "the resolution breaks 1 rule");
+		goto out;
+	}
+	if (raas_svc_dispute_resolve(c->t->store, dispute, !strcmp(values[0], "upheld"), values[1],
+	                             write_clock(api, c->t), &res->body, &err)) {
+		raas_buf_reset(&res->body);
+		fail_dispute(res, &err);
+		goto out;
+	}
+	emit(api, c->t, RAAS_WH_DISPUTE_RESOLVED, res->body.data, res->body.len);
+	ok_json(res, 200);
+out:
+	raas_arena_free(&arena);
+}
+
+static void get_disputes(struct raas_api *api, const struct caller *c,
+                         const struct raas_http_request *req, struct raas_http_response *res)
+{
+	const char *customer = arg(req, "customer");
+	struct raas_err err;
+
+	raas_err_clear(&err);
+	if (!tenant_store(api, c->t, res))
+		return;
+	if (c->key->role == RAAS_ROLE_CLIENT) {
+		if (customer && strcmp(customer, c->key->customer)) {
+			if (raas_buf_puts(&res->body, "[]"))
+				oom(res);
+			else
+				ok_json(res, 200);
+			return;
+		}
+		customer = c->key->customer;
+	}
+	if (raas_svc_disputes(c->t->store, arg(req, "status"), arg(req, "contract"), customer,
+	                      api_clock(api), &res->body, &err)) {
+		raas_buf_reset(&res->body);
+		if (err.code == RAAS_E_INPUT)
+			fail(res, 400, "malformed", "status: %s", err.message);
+		else
+			fail_err(res, &err);
+		return;
+	}
+	if (ndjson_to_array(&res->body)) {
+		oom(res);
+		return;
+	}
+	ok_json(res, 200);
+}
+
 /* GET /v1/evidence/key: {"verifier_key"}, what a client verifies bundles with. */
 static void get_verifier_key(struct raas_api *api, const struct caller *c,
                              struct raas_http_response *res)
@@ -2092,6 +2284,21 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 			not_allowed(res, "GET");
 		else if (allow(&c, READ, res))
 			get_evidence(api, &c, req->segments[2], req->segments[3], req, res);
+	} else if (seg(req, 1, "results") && n == 4 && seg(req, 3, "disputes")) {
+		if (!method(req, "POST"))
+			not_allowed(res, "POST");
+		else if (allow(&c, OPEN_DISPUTE, res))
+			post_dispute(api, &c, req->segments[2], req, res);
+	} else if (seg(req, 1, "disputes") && n == 4 && seg(req, 3, "resolution")) {
+		if (!method(req, "POST"))
+			not_allowed(res, "POST");
+		else if (allow(&c, RESOLVE, res))
+			post_resolution(api, &c, req->segments[2], req, res);
+	} else if (seg(req, 1, "disputes") && n == 2) {
+		if (!method(req, "GET"))
+			not_allowed(res, "GET");
+		else if (allow(&c, READ, res))
+			get_disputes(api, &c, req, res);
 	} else if (seg(req, 1, "results") && n == 2) {
 		if (!method(req, "GET"))
 			not_allowed(res, "GET");

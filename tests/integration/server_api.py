@@ -1188,6 +1188,80 @@ def keys_from_cli_and_api_at_once():
         check("every key works", bad, [])
 
 
+@case
+def disputes_over_http():
+    """A client opens a dispute on its result (percent-encoded id), finance resolves it;
+    roles, 404 for another customer's result, 409 for a second open dispute, 422 for broken
+    rules, the listing filtered for a client, and the same documents as the CLI."""
+    d = S.fresh()
+    for doc in (ACME, BETA):
+        rc, out, err = S.apply(d, doc, "2026-01-01T00:00:00Z")
+        if rc != 0:
+            fail(f"contract apply {doc['id']}: {rc} {out!r} {err!r}")
+    rc, out, err = S.ingest(d, [compact(e) for e in JAN_CLI], "2026-01-07T00:00:00Z")
+    admin, _ = make_key(d)
+    client, _ = make_key(d, "client", "acme")
+    finance, _ = make_key(d, "finance")
+    lead1 = "acme-leads-2026/qualified_lead:L-1"
+    enc = "acme-leads-2026%2Fqualified_lead%3AL-1"
+    beta = "beta-hire-2026%2Fhire%3AC-1"
+    with Server(d, "--settle-interval", "0", now="2026-01-10T00:00:00Z") as srv:
+        body = compact({"reason": "duplicate", "note": "we had this lead already"})
+        expect("finance may not open a dispute", srv.request(
+            "POST", f"/v1/results/{enc}/disputes", body, finance), 403)
+        expect("the client, on another customer's result", srv.request(
+            "POST", f"/v1/results/{beta}/disputes", body, client), 404,
+            err_body("not_found", "no such result: beta-hire-2026/hire:C-1"))
+        expect("an unknown reason", srv.request(
+            "POST", f"/v1/results/{enc}/disputes", compact({"reason": "meh"}), client), 422,
+            err_body("invalid", "the dispute breaks 1 rule", [
+                {"path": "reason", "message": "one of not_achieved, duplicate, "
+                                              "not_attributable, already_reversed, other"}]))
+        opened = srv.request("POST", f"/v1/results/{enc}/disputes", body, client)
+        want = {"id": lead1 + "#1", "result": lead1, "contract": "acme-leads-2026",
+                "customer": "acme", "reason": "duplicate", "note": "we had this lead already",
+                "opened": "2026-01-10T00:00:00Z", "status": "open", "resolved": None,
+                "resolved_by": None, "resolution_note": None}
+        expect("the client opens a dispute", opened, 201, json_body=want)
+        expect("a second open dispute", srv.request(
+            "POST", f"/v1/results/{enc}/disputes", body, client), 409)
+        r = srv.request("GET", f"/v1/results?contract=acme-leads-2026", key=client)
+        check("the result is disputed", [x["status"] for x in r.json() if x["id"] == lead1],
+              ["disputed"])
+        r = srv.request("GET", "/v1/disputes", key=client)
+        check("GET /v1/disputes (client)", r.json() if r.status == 200 else r.status, [want])
+        expect("the client may not resolve", srv.request(
+            "POST", f"/v1/disputes/{enc}%231/resolution", compact({"outcome": "voided"}),
+            client), 403)
+        expect("an unknown outcome", srv.request(
+            "POST", f"/v1/disputes/{enc}%231/resolution", compact({"outcome": "maybe"}),
+            finance), 422)
+        resolved = srv.request("POST", f"/v1/disputes/{enc}%231/resolution",
+                               compact({"outcome": "voided", "note": "confirmed duplicate"}),
+                               finance)
+        expect("finance resolves it", resolved, 200, json_body=dict(
+            want, status="voided", resolved="2026-01-10T00:00:00Z", resolved_by="person",
+            resolution_note="confirmed duplicate"))
+        expect("resolving again", srv.request(
+            "POST", f"/v1/disputes/{enc}%231/resolution", compact({"outcome": "upheld"}),
+            finance), 409)
+        expect("an unknown dispute", srv.request(
+            "POST", f"/v1/disputes/{enc}%239/resolution", compact({"outcome": "upheld"}),
+            finance), 404)
+        r = srv.request("GET", "/v1/disputes?customer=beta", key=client)
+        check("a client asking for another customer's disputes", r.json(), [])
+        r = srv.request("GET", "/v1/disputes?status=voided", key=admin)
+        everything = r.json() if r.status == 200 else r.status
+        rc, _ = srv.stop()
+        check("serve exits 0", rc, 0)
+    rc, out, err = S.run(d, "disputes", "--now", "2026-01-10T00:00:00Z")
+    check("GET /v1/disputes = raas disputes", everything, [json.loads(l) for l in
+                                                            out.splitlines()])
+    rc, out, err = S.run(d, "results", "acme-leads-2026", "--now", "2026-01-10T00:00:00Z")
+    check("voided in the CLI's listing too", [json.loads(l)["status"] for l in out.splitlines()
+                                              if json.loads(l)["id"] == lead1], ["voided"])
+
+
 # ---------------------------------------------------------------- 5. keys
 
 
