@@ -16,6 +16,7 @@
 #include "base/alloc.h"
 #include "base/arena.h"
 #include "base/json.h"
+#include "base/map.h"
 #include "contract/contract.h"
 #include "evidence/bundle.h"
 #include "ingest/ingest.h"
@@ -1703,6 +1704,108 @@ static struct tenant **snapshot_tenants(struct raas_api *api, size_t *n)
 	return ts;
 }
 
+/* The status of each result of the listing text (NDJSON) into map: id → status (keys live in
+ * arena). */
+static raas_rc statuses(const char *text, size_t len, struct raas_arena *arena,
+                        struct raas_strmap *map)
+{
+	for (const char *p = text; p && p < text + len;) {
+		const char *nl = memchr(p, '\n', (size_t)(text + len - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(text + len - p);
+		struct raas_json *r;
+		struct raas_err e;
+		const struct raas_json *id, *st;
+		enum raas_result_status s;
+		if (raas_json_parse(arena, p, n, NULL, &r, &e) != RAAS_OK)
+			return RAAS_E_STORAGE;
+		id = raas_json_get(r, "id");
+		st = raas_json_get(r, "status");
+		if (!id || id->type != RAAS_JSON_STRING || !st || st->type != RAAS_JSON_STRING ||
+		    raas_result_status_parse(st->u.str, &s) != RAAS_OK)
+			return RAAS_E_STORAGE;
+		if (raas_strmap_put(map, id->u.str, id->len, (uint32_t)s))
+			return RAAS_E_NOMEM;
+		p += n + 1;
+	}
+	return RAAS_OK;
+}
+
+/* Emits result.confirmed and result.reversed for every result whose status became confirmed
+ * or reversed since the last look (the clock kept in the tenant file "watched"), when some
+ * endpoint subscribes to them; the tenant is locked and ls holds every ledger. A first look
+ * only records the clock: nothing before a subscription is sent. */
+static void watch_results(struct raas_api *api, struct tenant *t, struct raas_ledgers *ls,
+                          int64_t now)
+{
+	struct raas_err err;
+	struct raas_webhooks *w = tenant_webhooks(api, t, &err);
+	struct raas_buf file, then, cur;
+	int64_t prev = now;
+	char doc[64], stamp[RAAS_TIME_FORMAT_MAX];
+	int n;
+
+	raas_err_clear(&err);
+	if (!w)
+		return;
+	raas_buf_init(&file, 4096);
+	raas_buf_init(&then, (size_t)1 << 34);
+	raas_buf_init(&cur, (size_t)1 << 34);
+	if (raas_webhooks_wants(w, RAAS_WH_RESULT_CONFIRMED | RAAS_WH_RESULT_REVERSED) &&
+	    raas_store_read_tenant_file(api->dir, t->name, "watched", &file, &err) == RAAS_OK &&
+	    file.len > 11 && !strncmp(file.data, "{\"until\":\"", 10)) {
+		const char *q = memchr(file.data + 10, '"', file.len - 10);
+		if (!q || raas_time_parse(file.data + 10, (size_t)(q - file.data - 10), &prev,
+		                          &err) != RAAS_OK)
+			prev = now;
+	}
+	for (size_t i = 0; i < ls->n && prev < now; i++) {
+		struct raas_arena arena;
+		struct raas_strmap before = {0};
+		raas_arena_init(&arena, 0);
+		raas_buf_reset(&then);
+		raas_buf_reset(&cur);
+		raas_err_clear(&err);
+		if ((raas_ledger_results(ls->v[i], prev, NULL, &then, &err) == RAAS_OK ||
+		     err.code == RAAS_E_INPUT) &&
+		    raas_ledger_results(ls->v[i], now, NULL, &cur, &err) == RAAS_OK &&
+		    statuses(then.data, then.len, &arena, &before) == RAAS_OK) {
+			for (const char *p = cur.data; p && p < cur.data + cur.len;) {
+				const char *nl = memchr(p, '\n', (size_t)(cur.data + cur.len - p));
+				size_t len =
+				        nl ? (size_t)(nl - p) : (size_t)(cur.data + cur.len - p);
+				struct raas_strmap one = {0};
+				uint32_t old = UINT32_MAX, s = UINT32_MAX;
+				const char *id =
+				        strstr(p, "\"id\":\""); /* the listing's first key */
+				if (statuses(p, len, &arena, &one) == RAAS_OK && id) {
+					const char *e = strchr(id + 6, '"');
+					(void)raas_strmap_get(&one, id + 6, (size_t)(e - id - 6),
+					                      &s);
+					(void)raas_strmap_get(&before, id + 6, (size_t)(e - id - 6),
+					                      &old);
+				}
+				raas_strmap_free(&one);
+				if (s == RAAS_RESULT_CONFIRMED && old != RAAS_RESULT_CONFIRMED)
+					emit(api, t, RAAS_WH_RESULT_CONFIRMED, p, len);
+				else if (s == RAAS_RESULT_REVERSED && old != RAAS_RESULT_REVERSED)
+					emit(api, t, RAAS_WH_RESULT_REVERSED, p, len);
+				p += len + 1;
+			}
+		}
+		raas_strmap_free(&before);
+		raas_arena_free(&arena);
+	}
+	raas_time_format(now, 0, stamp);
+	n = snprintf(doc, sizeof doc, "{\"until\":\"%s\"}\n", stamp);
+	raas_err_clear(&err);
+	if (raas_store_write_tenant_file(api->dir, t->name, "watched", doc, (size_t)n, &err))
+		fprintf(stderr, "{\"watch_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
+		        err.message);
+	raas_buf_free(&file);
+	raas_buf_free(&then);
+	raas_buf_free(&cur);
+}
+
 void raas_api_settle(struct raas_api *api, FILE *log)
 {
 	size_t n;
@@ -1731,6 +1834,7 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 			for (size_t k = 0; k < got; k++)
 				emit(api, t, RAAS_WH_INVOICE_LOCKED, docs.data + v[k].off,
 				     v[k].len);
+			watch_results(api, t, &ls, now);
 			if (got && log)
 				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
 				        got);

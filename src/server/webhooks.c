@@ -536,6 +536,14 @@ static void trim(struct raas_webhooks *w)
 	}
 }
 
+bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask)
+{
+	for (size_t i = 0; i < w->nep; i++)
+		if (w->ep[i].events & mask)
+			return true;
+	return false;
+}
+
 raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
                            int64_t now, struct raas_err *err)
 {

@@ -60,6 +60,8 @@ RAAS_WUR raas_rc raas_webhooks_list(const struct raas_webhooks *w, struct raas_b
 RAAS_WUR raas_rc raas_webhooks_log(const struct raas_webhooks *w, const char *id,
                                    struct raas_buf *out, struct raas_err *err);
 
+/* Whether some endpoint subscribes to one of the types of mask. */
+bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask);
 /* Queues event type (one bit) with data (a JSON document) for every endpoint subscribed to
  * it (persisted). The body sent is {"id":DELIVERY,"type":T,"created":NOW,"data":DATA}. */
 RAAS_WUR raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data,

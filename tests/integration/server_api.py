@@ -1262,6 +1262,44 @@ def disputes_over_http():
                                               if json.loads(l)["id"] == lead1], ["voided"])
 
 
+@case
+def result_webhooks():
+    """result.confirmed and result.reversed: the server compares the results at its last
+    look with the results now; only changes after a subscription are sent."""
+    d = S.fresh()
+    rc, out, err = S.apply(d, ACME, "2026-01-01T00:00:00Z")
+    rc, out, err = S.ingest(d, [compact(e) for e in JAN_CLI[:2]], "2026-01-07T00:00:00Z")
+    admin, _ = make_key(d)
+    rcv = Receiver()
+    try:
+        with Server(d, "--settle-interval", "1", now="2026-01-10T00:00:00Z") as srv:
+            r = srv.request("POST", "/v1/webhooks", compact({
+                "url": f"http://127.0.0.1:{rcv.port}/h",
+                "events": ["result.confirmed", "result.reversed"]}), admin)
+            check("subscribed", r.status, 201)
+            srv.stop()
+        # L-2 rejected inside its hold: reversed; L-1 confirms on 2026-01-16 (hold 14d).
+        rc, out, err = S.ingest(d, [compact({
+            "id": "rej-2", "customer": "acme", "type": "lead.rejected",
+            "time": "2026-01-08T10:00:00+08:00", "properties": {"lead_id": "L-2"}})],
+            "2026-01-11T00:00:00Z")
+        check("the rejection is accepted", rc, 0)
+        with Server(d, "--settle-interval", "1", now="2026-02-10T00:00:00Z") as srv:
+            ok = rcv.wait(lambda q: len({json.loads(b)["id"] for _, b, st in q
+                                         if st == 200}) >= 2)
+            check("two deliveries", ok, True)
+            got = sorted((json.loads(b)["type"], json.loads(b)["data"]["id"],
+                          json.loads(b)["data"]["status"])
+                         for _, b, st in rcv.requests if st == 200)
+            check("one result.confirmed and one result.reversed with the listing objects",
+                  got, [("result.confirmed", "acme-leads-2026/qualified_lead:L-1", "confirmed"),
+                        ("result.reversed", "acme-leads-2026/qualified_lead:L-2",
+                         "reversed")])
+            srv.stop()
+    finally:
+        rcv.close()
+
+
 # ---------------------------------------------------------------- 5. keys
 
 
