@@ -38,6 +38,7 @@ struct tenant {
 	char *name;
 	pthread_mutex_t mu;       /* one request of this tenant at a time (but see flushing) */
 	struct raas_store *store; /* opened on first use, kept */
+	pthread_mutex_t keys_mu;  /* keys and keys_stamp (held briefly, never while waiting) */
 	struct raas_keyring keys;
 	uint64_t keys_stamp[3]; /* of the keys file keys was read from */
 	/* Group commit of event batches: requests append their events to the store's pending
@@ -47,7 +48,13 @@ struct tenant {
 	 * whose events were dropped by a failed commit. */
 	pthread_cond_t cv;
 	bool flushing;
-	unsigned preparing; /* requests in the parallel stage of ingest, without mu */
+	unsigned preparing;            /* event requests between taking their clock and accepting */
+	uint64_t next_ticket, serving; /* event requests accept in the order of their clocks */
+	int64_t last_clock;            /* the latest clock given to an event request */
+	struct {
+		uint64_t lo, hi;
+	} lost[16]; /* batches dropped by failed commits, the latest 16 failures */
+	size_t nlost;
 	uint64_t batch_no, durable_no, lost_no;
 	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
 	struct raas_webhooks *webhooks; /* read on first use */
@@ -352,6 +359,7 @@ static void tenant_free(struct tenant *t)
 	raas_webhooks_free(t->webhooks);
 	raas_keys_free(&t->keys);
 	pthread_mutex_destroy(&t->mu);
+	pthread_mutex_destroy(&t->keys_mu);
 	pthread_cond_destroy(&t->cv);
 	raas_free(t->name);
 	raas_free(t);
@@ -396,22 +404,30 @@ static raas_rc reload(struct raas_api *api, struct raas_err *err)
 				break;
 			}
 			pthread_mutex_init(&t->mu, NULL);
+			pthread_mutex_init(&t->keys_mu, NULL);
 			pthread_cond_init(&t->cv, NULL);
 			t->batch_no = 1;
 			t->batch_clock = INT64_MIN;
 			api->tenants[api->ntenants++] = t;
 		}
 		uint64_t stamp[3];
+		bool same;
 		raas_store_tenant_file_stamp(api->dir, t->name, "keys", stamp);
-		if (!memcmp(stamp, t->keys_stamp, sizeof stamp) && stamp[0])
+		pthread_mutex_lock(&t->keys_mu);
+		same = !memcmp(stamp, t->keys_stamp, sizeof stamp) && stamp[0];
+		pthread_mutex_unlock(&t->keys_mu);
+		if (same)
 			continue; /* unchanged since it was read */
-		if ((rc = raas_keys_load(api->dir, t->name, &k, err)))
-			break;
-		pthread_mutex_lock(&t->mu);
+		if (raas_keys_load(api->dir, t->name, &k, err) != RAAS_OK) {
+			/* One tenant's damaged keys file must not stop the others. */
+			fprintf(stderr, "{\"keys_unreadable\":\"%s\"}\n", t->name);
+			continue;
+		}
+		pthread_mutex_lock(&t->keys_mu);
 		raas_keys_free(&t->keys);
 		t->keys = k;
 		memcpy(t->keys_stamp, stamp, sizeof stamp);
-		pthread_mutex_unlock(&t->mu);
+		pthread_mutex_unlock(&t->keys_mu);
 	}
 	for (size_t i = 0; i < n; i++)
 		raas_free(names[i]);
@@ -457,10 +473,14 @@ void raas_api_free(struct raas_api *api)
 	raas_free(api);
 }
 
-/* The caller of a request: its tenant (locked on return) and key. */
+/* The caller of a request: its tenant (locked while the request runs) and a copy of what
+ * its key says (the keyring may be replaced meanwhile). */
 struct caller {
 	struct tenant *t;
-	const struct raas_key *key;
+	enum raas_role role;
+	const char *customer; /* the key's customer (in customer_buf), or NULL */
+	char customer_buf[RAAS_EVENT_MAX_TEXT + 1];
+	char id[RAAS_KEY_ID_HEX + 1];
 };
 
 /* Finds the key of the Authorization header; on success the tenant is locked. */
@@ -500,22 +520,30 @@ static bool authenticate(struct raas_api *api, const struct raas_http_request *r
 		for (size_t i = 0; i < api->ntenants; i++) {
 			struct tenant *t = api->tenants[i];
 			const struct raas_key *k;
-			pthread_mutex_lock(&t->mu);
+			pthread_mutex_lock(&t->keys_mu);
 			if (raas_keys_find(&t->keys, id)) {
 				pthread_mutex_unlock(&api->mu);
 				k = raas_keys_check(&t->keys, text, len);
+				if (k) {
+					c->t = t;
+					c->role = k->role;
+					snprintf(c->id, sizeof c->id, "%s", k->id);
+					c->customer = k->customer ? c->customer_buf : NULL;
+					snprintf(c->customer_buf, sizeof c->customer_buf, "%s",
+					         k->customer ? k->customer : "");
+				}
+				pthread_mutex_unlock(&t->keys_mu);
 				if (!k) {
-					pthread_mutex_unlock(&t->mu);
 					fail(res, 401, "unauthorized", "the key is not valid");
 					return false;
 				}
-				c->t = t;
-				c->key = k;
+				/* Only now the tenant: waiting for it holds up nobody else. */
+				pthread_mutex_lock(&t->mu);
 				snprintf(res->tenant, sizeof res->tenant, "%s", t->name);
-				snprintf(res->key_id, sizeof res->key_id, "%s", k->id);
+				snprintf(res->key_id, sizeof res->key_id, "%s", c->id);
 				return true;
 			}
-			pthread_mutex_unlock(&t->mu);
+			pthread_mutex_unlock(&t->keys_mu);
 		}
 		pthread_mutex_unlock(&api->mu);
 	}
@@ -528,7 +556,8 @@ static bool authenticate(struct raas_api *api, const struct raas_http_request *r
  * writing; whoever stores or drops a batch itself must not take others' events with it. */
 static void quiesce(struct tenant *t, bool alone)
 {
-	while (t->flushing || (alone && t->store && raas_store_pending(t->store)))
+	while (t->flushing ||
+	       (alone && (t->preparing || (t->store && raas_store_pending(t->store)))))
 		pthread_cond_wait(&t->cv, &t->mu);
 }
 
@@ -609,21 +638,22 @@ static bool role_may(enum raas_role r, enum access a)
 
 static bool allow(const struct caller *c, enum access a, struct raas_http_response *res)
 {
-	if (role_may(c->key->role, a))
+	if (role_may(c->role, a))
 		return true;
-	fail(res, 403, "forbidden", "a %s key may not do this", raas_role_name(c->key->role));
+	fail(res, 403, "forbidden", "a %s key may not do this", raas_role_name(c->role));
 	return false;
 }
 
 /* Whether the caller may see what belongs to customer (a client only its own). */
 static bool sees(const struct caller *c, const char *customer)
 {
-	return c->key->role != RAAS_ROLE_CLIENT || !strcmp(c->key->customer, customer);
+	return c->role != RAAS_ROLE_CLIENT || !strcmp(c->customer, customer);
 }
 
 /* ---- handlers ---- */
 
 static bool method(const struct raas_http_request *req, const char *m);
+static int64_t write_clock(struct raas_api *api, struct tenant *t);
 
 /* The positions of the elements of a JSON array body (a syntax check of the structure
  * only: each element is checked as an event afterwards). */
@@ -774,6 +804,15 @@ static void count_report(struct raas_api *api, const struct raas_ingest *in)
 	api->events_unmatched += n.unmatched;
 }
 
+/* Opens the store for a request that only reads: it waits only for a running commit. */
+static bool reader_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
+{
+	quiesce(t, false);
+	if (t->store)
+		return true;
+	return tenant_store(api, t, res);
+}
+
 /* Opens the store like tenant_store, but lets the request append while a commit runs. */
 static bool events_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
 {
@@ -810,6 +849,14 @@ static raas_rc group_commit(struct tenant *t, int64_t now, struct raas_err *err)
 			t->durable_no = no;
 		} else {
 			/* A failed commit drops the batch and everything added since. */
+			raas_store_discard(t->store); /* (in case the failure left some pending) */
+			if (t->nlost == sizeof t->lost / sizeof *t->lost) {
+				memmove(t->lost, t->lost + 1, sizeof t->lost - sizeof *t->lost);
+				t->nlost--;
+			}
+			t->lost[t->nlost].lo = no;
+			t->lost[t->nlost].hi = t->batch_no;
+			t->nlost++;
 			t->lost_no = t->batch_no;
 			t->batch_no++;
 		}
@@ -818,6 +865,12 @@ static raas_rc group_commit(struct tenant *t, int64_t now, struct raas_err *err)
 		if (rc && no == mine)
 			return rc;
 	}
+	/* A batch is either lost or durable; a later durable batch says nothing of this one. */
+	for (size_t i = 0; i < t->nlost; i++)
+		if (mine >= t->lost[i].lo && mine <= t->lost[i].hi)
+			return raas_err_set(err, RAAS_E_STORAGE, NULL,
+			                    "the batch could not be made durable: nothing of it is "
+			                    "acknowledged, send it again");
 	if (t->durable_no >= mine)
 		return RAAS_OK;
 	return raas_err_set(err, RAAS_E_STORAGE, NULL,
@@ -869,13 +922,18 @@ static void post_events(struct raas_api *api, const struct caller *c,
 	opt.no_commit = !opt.atomic;
 	if (opt.atomic ? !tenant_store(api, c->t, res) : !events_store(api, c->t, res))
 		goto out;
+	/* The received time: never behind the tenant's clock nor the last one given out, so
+	 * that each customer's log stays in received order (the tickets below keep the accepts
+	 * in this order). */
 	opt.now_us = api_clock(api);
 	if (!api->fixed_clock && opt.now_us < raas_store_clock(c->t->store))
 		opt.now_us = raas_store_clock(c->t->store); /* the real clock stepped back */
+	if (!api->fixed_clock && opt.now_us < c->t->last_clock)
+		opt.now_us = c->t->last_clock;
 	opt.lines = false;
-	if (c->key->role == RAAS_ROLE_INGEST && c->key->customer) {
+	if (c->role == RAAS_ROLE_INGEST && c->customer) {
 		/* A copy: the keyring may be re-read while the tenant is not held. */
-		snprintf(only, sizeof only, "%s", c->key->customer);
+		snprintf(only, sizeof only, "%s", c->customer);
 		opt.only_customer = only;
 	}
 	if ((rc = raas_store_check_clock(c->t->store, opt.now_us, &err))) {
@@ -884,25 +942,41 @@ static void post_events(struct raas_api *api, const struct caller *c,
 	}
 	if ((rc = raas_ingest_begin(c->t->store, &opt, &in, &err)))
 		goto failed;
-	/* The parallel stage runs without the tenant, so that other requests are accepted
-	 * meanwhile; what it reads changes only when a contract version is applied, which waits
-	 * for it. An atomic batch keeps the tenant: it must run alone. */
-	if (!opt.atomic) {
+	if (opt.atomic) {
+		/* Alone from start to end, with its own commit. */
+		if ((rc = raas_ingest_prepare(in, req->body, req->body_len,
+		                              !is_ndjson(req->content_type), spans, n, &body,
+		                              &err)) ||
+		    (rc = raas_ingest_accept(in, body, &err)) ||
+		    (rc = raas_ingest_finish(in, &failed_atomic, &err)))
+			goto failed;
+	} else {
+		/* The parallel stage runs without the tenant, so that other requests are accepted
+		 * meanwhile; what it reads changes only when a contract version is applied, which
+		 * waits for every such request. The accepts then happen in ticket order: the
+		 * order of the received times. */
+		uint64_t ticket = c->t->next_ticket++;
+		raas_rc arc;
+		c->t->last_clock = opt.now_us;
 		c->t->preparing++;
 		pthread_mutex_unlock(&c->t->mu);
-	}
-	rc = raas_ingest_prepare(in, req->body, req->body_len, !is_ndjson(req->content_type), spans,
-	                         n, &body, &err);
-	if (!opt.atomic) {
+		rc = raas_ingest_prepare(in, req->body, req->body_len,
+		                         !is_ndjson(req->content_type), spans, n, &body, &err);
 		pthread_mutex_lock(&c->t->mu);
-		if (--c->t->preparing == 0)
-			pthread_cond_broadcast(&c->t->cv);
+		while (c->t->serving != ticket)
+			pthread_cond_wait(&c->t->cv, &c->t->mu);
+		if (!rc && !(rc = raas_ingest_accept(in, body, &err)))
+			rc = raas_ingest_finish(in, &failed_atomic, &err);
+		c->t->serving++;
+		c->t->preparing--;
+		pthread_cond_broadcast(&c->t->cv);
+		/* Whatever was appended is committed, also after a failure: nothing may stay
+		 * pending with nobody to commit it. */
+		arc = raas_store_pending(c->t->store) ? group_commit(c->t, opt.now_us, &err)
+		                                      : RAAS_OK;
+		if (rc || (rc = arc))
+			goto failed;
 	}
-	if (rc || (rc = raas_ingest_accept(in, body, &err)) ||
-	    (rc = raas_ingest_finish(in, &failed_atomic, &err)))
-		goto failed;
-	if (opt.no_commit && (rc = group_commit(c->t, opt.now_us, &err)))
-		goto failed;
 	if (raas_ingest_write_report(in, &res->body)) {
 		oom(res);
 		goto out;
@@ -1019,10 +1093,9 @@ static void get_contracts(struct raas_api *api, const struct caller *c,
 	const struct raas_store_contract **all;
 	size_t n;
 
-	if (!tenant_store(api, c->t, res))
+	if (!reader_store(api, c->t, res))
 		return;
-	if (raas_svc_latest_versions(c->t->store,
-	                             c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL,
+	if (raas_svc_latest_versions(c->t->store, c->role == RAAS_ROLE_CLIENT ? c->customer : NULL,
 	                             &all, &n) ||
 	    raas_buf_putc(&res->body, '[')) {
 		oom(res);
@@ -1051,7 +1124,7 @@ static void get_contract(struct raas_api *api, const struct caller *c, const cha
 	struct raas_err err;
 
 	raas_err_clear(&err);
-	if (!tenant_store(api, c->t, res) || !(m = contract_of(c, id, res)))
+	if (!reader_store(api, c->t, res) || !(m = contract_of(c, id, res)))
 		return;
 	if (v) {
 		char *end;
@@ -1127,7 +1200,7 @@ static void get_invoice(struct raas_api *api, const struct caller *c, const char
 
 	raas_err_clear(&err);
 	if (!clock_arg(req, "as_of", &now, res) || !date_value("date", date, &day, res) ||
-	    !tenant_store(api, c->t, res) || !(m = contract_of(c, id, res)))
+	    !reader_store(api, c->t, res) || !(m = contract_of(c, id, res)))
 		return;
 	if (raas_ledgers_load(c->t->store, id, NULL, &ls, &err) ||
 	    raas_load_version(c->t->store, m, &doc, &err)) {
@@ -1183,11 +1256,10 @@ static void get_results(struct raas_api *api, const struct caller *c,
 		}
 		filter.by_status = true;
 	}
-	if (!tenant_store(api, c->t, res) || (contract && !contract_of(c, contract, res)))
+	if (!reader_store(api, c->t, res) || (contract && !contract_of(c, contract, res)))
 		return;
 	if (raas_ledgers_load(c->t->store, contract,
-	                      c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL, &ls,
-	                      &err)) {
+	                      c->role == RAAS_ROLE_CLIENT ? c->customer : NULL, &ls, &err)) {
 		fail_err(res, &err);
 		return;
 	}
@@ -1227,10 +1299,14 @@ static void get_keys(struct raas_api *api, const struct caller *c, struct raas_h
 {
 	raas_rc rc;
 	uint64_t stamp[3];
+	bool changed;
 
 	/* The operator's `raas tenant key` may have added keys since they were read. */
 	raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", stamp);
-	if (memcmp(stamp, c->t->keys_stamp, sizeof stamp)) {
+	pthread_mutex_lock(&c->t->keys_mu);
+	changed = memcmp(stamp, c->t->keys_stamp, sizeof stamp) != 0;
+	pthread_mutex_unlock(&c->t->keys_mu);
+	if (changed) {
 		struct raas_keyring k;
 		struct raas_err err;
 		raas_err_clear(&err);
@@ -1238,18 +1314,21 @@ static void get_keys(struct raas_api *api, const struct caller *c, struct raas_h
 			fail_err(res, &err);
 			return;
 		}
-		raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
+		pthread_mutex_lock(&c->t->keys_mu);
+		raas_keys_free(&c->t->keys);
 		c->t->keys = k;
 		memcpy(c->t->keys_stamp, stamp, sizeof stamp);
+		pthread_mutex_unlock(&c->t->keys_mu);
 	}
 	rc = raas_buf_putc(&res->body, '[');
-
+	pthread_mutex_lock(&c->t->keys_mu);
 	for (size_t i = 0; i < c->t->keys.n && !rc; i++) {
 		if (i)
 			rc = raas_buf_putc(&res->body, ',');
 		if (!rc)
 			rc = raas_key_write_json(&res->body, &c->t->keys.keys[i]);
 	}
+	pthread_mutex_unlock(&c->t->keys_mu);
 	if (rc || raas_buf_putc(&res->body, ']')) {
 		oom(res);
 		return;
@@ -1315,16 +1394,19 @@ static void post_key(struct raas_api *api, const struct caller *c,
 				fail_err(res, &err);
 			goto out;
 		}
-		raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
+		memcpy(text, a.text, sizeof text);
+		if (raas_buf_printf(&res->body, "{\"key\":\"%s\",\"info\":", text) ||
+		    raas_key_write_json(&res->body, &fresh.keys[fresh.n - 1]) ||
+		    raas_buf_putc(&res->body, '}')) {
+			raas_keys_free(&fresh);
+			oom(res);
+			goto out;
+		}
+		pthread_mutex_lock(&c->t->keys_mu);
+		raas_keys_free(&c->t->keys);
 		c->t->keys = fresh;
 		raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
-		memcpy(text, a.text, sizeof text);
-	}
-	if (raas_buf_printf(&res->body, "{\"key\":\"%s\",\"info\":", text) ||
-	    raas_key_write_json(&res->body, &c->t->keys.keys[c->t->keys.n - 1]) ||
-	    raas_buf_putc(&res->body, '}')) {
-		oom(res);
-		goto out;
+		pthread_mutex_unlock(&c->t->keys_mu);
 	}
 	ok_json(res, 201);
 out:
@@ -1363,13 +1445,16 @@ static void delete_key(struct raas_api *api, const struct caller *c, const char 
 			fail_err(res, &err);
 		return;
 	}
-	raas_keys_free(&c->t->keys); /* (c->key is not used after this) */
-	c->t->keys = fresh;
-	raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
-	if (raas_key_write_json(&res->body, raas_keys_find(&c->t->keys, id))) {
+	if (raas_key_write_json(&res->body, raas_keys_find(&fresh, id))) {
+		raas_keys_free(&fresh);
 		oom(res);
 		return;
 	}
+	pthread_mutex_lock(&c->t->keys_mu);
+	raas_keys_free(&c->t->keys);
+	c->t->keys = fresh;
+	raas_store_tenant_file_stamp(api->dir, c->t->name, "keys", c->t->keys_stamp);
+	pthread_mutex_unlock(&c->t->keys_mu);
 	ok_json(res, 200);
 }
 
@@ -1448,13 +1533,13 @@ static void get_customers(struct raas_api *api, const struct caller *c, const ch
 	struct raas_ledgers ls = {0};
 	struct raas_err err;
 	int64_t now = api_clock(api);
-	const char *only = c->key->role == RAAS_ROLE_CLIENT ? c->key->customer : NULL;
+	const char *only = c->role == RAAS_ROLE_CLIENT ? c->customer : NULL;
 	uint32_t no;
 	raas_rc rc = RAAS_OK;
 	bool first = true;
 
 	raas_err_clear(&err);
-	if (!tenant_store(api, c->t, res))
+	if (!reader_store(api, c->t, res))
 		return;
 	store = c->t->store;
 	if (one && ((only && strcmp(one, only)) ||
@@ -1523,7 +1608,7 @@ static void get_evidence(struct raas_api *api, const struct caller *c, const cha
 	raas_rc rc;
 
 	raas_err_clear(&err);
-	if (!tenant_store(api, c->t, res))
+	if (!reader_store(api, c->t, res))
 		return;
 	store = c->t->store;
 	if (!sees(c, customer) ||
@@ -1631,11 +1716,11 @@ static void get_invoices(struct raas_api *api, const struct caller *c,
 
 	raas_err_clear(&err);
 	raas_buf_init(&docs, (size_t)1 << 34);
-	if ((period && !date_value("period", period, &day, res)) || !tenant_store(api, c->t, res) ||
+	if ((period && !date_value("period", period, &day, res)) || !reader_store(api, c->t, res) ||
 	    (contract && !contract_of(c, contract, res)))
 		goto out;
-	if (c->key->role == RAAS_ROLE_CLIENT) {
-		if (customer && strcmp(customer, c->key->customer)) {
+	if (c->role == RAAS_ROLE_CLIENT) {
+		if (customer && strcmp(customer, c->customer)) {
 			/* Another customer's invoices: none to see. */
 			if (raas_buf_puts(&res->body, "[]"))
 				oom(res);
@@ -1643,7 +1728,7 @@ static void get_invoices(struct raas_api *api, const struct caller *c,
 				ok_json(res, 200);
 			goto out;
 		}
-		customer = c->key->customer;
+		customer = c->customer;
 	}
 	if (raas_ledgers_load(c->t->store, contract, customer, &ls, &err) ||
 	    raas_svc_collect_locked(c->t->store, &ls, api_clock(api), false, &v, &n, &docs, &err)) {
@@ -1820,11 +1905,14 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 		struct raas_buf docs;
 		struct raas_err err;
 		size_t got = 0;
-		int64_t now = api_clock(api);
+		int64_t now;
 		raas_err_clear(&err);
 		raas_buf_init(&docs, (size_t)1 << 34);
 		pthread_mutex_lock(&t->mu);
 		quiesce(t, true);
+		/* The clock once alone: batches committed while waiting may have moved the
+		 * tenant's clock (and the real clock may step back). */
+		now = write_clock(api, t);
 		if ((t->store ||
 		     raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) == RAAS_OK) &&
 		    raas_store_check_clock(t->store, now, &err) == RAAS_OK &&
@@ -1838,9 +1926,13 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 			if (got && log)
 				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
 				        got);
-		} else if (log) {
-			fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n", t->name,
-			        err.path, err.path[0] ? ": " : "", err.message);
+		} else {
+			/* Alone: what the failed pass added and did not commit goes. */
+			if (t->store)
+				raas_store_discard(t->store);
+			if (log)
+				fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n",
+				        t->name, err.path, err.path[0] ? ": " : "", err.message);
 		}
 		if (log)
 			fflush(log);
@@ -2159,17 +2251,17 @@ static void get_disputes(struct raas_api *api, const struct caller *c,
 	struct raas_err err;
 
 	raas_err_clear(&err);
-	if (!tenant_store(api, c->t, res))
+	if (!reader_store(api, c->t, res))
 		return;
-	if (c->key->role == RAAS_ROLE_CLIENT) {
-		if (customer && strcmp(customer, c->key->customer)) {
+	if (c->role == RAAS_ROLE_CLIENT) {
+		if (customer && strcmp(customer, c->customer)) {
 			if (raas_buf_puts(&res->body, "[]"))
 				oom(res);
 			else
 				ok_json(res, 200);
 			return;
 		}
-		customer = c->key->customer;
+		customer = c->customer;
 	}
 	if (raas_svc_disputes(c->t->store, arg(req, "status"), arg(req, "contract"), customer,
 	                      api_clock(api), &res->body, &err)) {
@@ -2196,7 +2288,7 @@ static void get_verifier_key(struct raas_api *api, const struct caller *c,
 
 	raas_err_clear(&err);
 	raas_buf_init(&k, 4096);
-	if (!tenant_store(api, c->t, res))
+	if (!reader_store(api, c->t, res))
 		goto out;
 	if (raas_evidence_verifier_key(c->t->store, &k, &err)) {
 		fail_err(res, &err);

@@ -374,17 +374,17 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	sv.deliverer_started = pthread_create(&sv.deliverer, NULL, deliverer_main, &sv) == 0;
 	while (sigwait(&stop, &sig) != 0 || (sig != SIGINT && sig != SIGTERM))
 		;
-	/* The settler finishes the tenant it is settling (its batch is durable) and stops. */
+	/* Stop accepting first; then the settler finishes the tenant it is settling (its batch
+	 * is durable) and the deliverer its attempt, while requests in flight finish. */
+	MHD_quiesce_daemon(d);
 	pthread_mutex_lock(&sv.settle_mu);
 	sv.stopping = true;
 	pthread_cond_broadcast(&sv.settle_cv);
 	pthread_mutex_unlock(&sv.settle_mu);
 	if (sv.settler_started)
 		pthread_join(sv.settler, NULL);
-	if (sv.deliverer_started) /* (an attempt under way ends within its timeout) */
+	if (sv.deliverer_started) /* (an attempt under way ends within its timeouts) */
 		pthread_join(sv.deliverer, NULL);
-	/* Stop accepting; let what is in flight finish. */
-	MHD_quiesce_daemon(d);
 	for (unsigned waited = 0;
 	     sv.in_flight > 0 &&
 	     waited < 100 * (opt->shutdown_timeout ? opt->shutdown_timeout : 30);

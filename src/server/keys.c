@@ -242,6 +242,11 @@ static raas_rc parse_line(struct raas_arena *arena, const char *line, size_t len
 	    time_field(doc, "created", false, &key->created_us) ||
 	    time_field(doc, "revoked", true, &key->revoked_us))
 		return RAAS_E_STORAGE;
+	/* The binding rules of raas_keys_make hold in the file too. */
+	if ((key->role == RAAS_ROLE_CLIENT && customer->type != RAAS_JSON_STRING) ||
+	    (customer->type == RAAS_JSON_STRING && key->role != RAAS_ROLE_CLIENT &&
+	     key->role != RAAS_ROLE_INGEST))
+		return RAAS_E_STORAGE;
 	memcpy(key->id, id->u.str, RAAS_KEY_ID_HEX + 1);
 	if (customer->type == RAAS_JSON_STRING && !(key->customer = raas_strdup(customer->u.str)))
 		return RAAS_E_NOMEM;
