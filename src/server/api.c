@@ -1918,6 +1918,10 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 		    raas_store_check_clock(t->store, now, &err) == RAAS_OK &&
 		    raas_ledgers_load(t->store, NULL, NULL, &ls, &err) == RAAS_OK &&
 		    raas_svc_settle(t->store, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
+			/* Alone (no lookups in the older index run): keep the recent index small,
+			 * as every writing open of the CLI does. */
+			if (raas_store_merge_recent(t->store, &err) != RAAS_OK && log)
+				fprintf(log, "{\"merge_failed\":\"%s\"}\n", t->name);
 			api->invoices_locked += got;
 			for (size_t k = 0; k < got; k++)
 				emit(api, t, RAAS_WH_INVOICE_LOCKED, docs.data + v[k].off,

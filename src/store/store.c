@@ -1769,6 +1769,13 @@ static raas_rc merge_hot(struct raas_store *s, struct raas_err *err)
 	return raas_idtable_reset(s->hot, err);
 }
 
+raas_rc raas_store_merge_recent(struct raas_store *s, struct raas_err *err)
+{
+	if (!s->writable || raas_store_pending(s) || s->flight.active)
+		return RAAS_OK; /* only between batches */
+	return merge_hot(s, err);
+}
+
 raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
                         struct raas_err *err)
 {

@@ -81,6 +81,11 @@ RAAS_WUR raas_rc raas_store_open_tenant(const char *dir, const char *tenant, boo
 /* raas_store_open_tenant(dir, NULL, ...). */
 RAAS_WUR raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
                                  struct raas_err *err);
+/* Moves the recent part of the id index into the older part when it has grown large (what
+ * every writing open does), between batches. It changes the part raas_store_find_event_older
+ * reads: no other thread may look ids up meanwhile (a long-running writer, the server,
+ * calls it while it holds the tenant alone). */
+RAAS_WUR raas_rc raas_store_merge_recent(struct raas_store *s, struct raas_err *err);
 /* Takes s (NULL is fine); an uncommitted batch is dropped. */
 void raas_store_close(struct raas_store *s);
 
