@@ -610,6 +610,7 @@ enum access {
 	OPEN_DISPUTE, /* POST /v1/results/{id}/disputes */
 	RESOLVE,      /* POST /v1/disputes/{id}/resolution */
 	READ_KEYS,    /* list keys */
+	READ_HOOKS,   /* list webhooks and their deliveries */
 	WRITE_EVENTS, /* POST /v1/events */
 	WRITE_CONTRACT /* PUT /v1/contracts */,
 	MANAGE_KEYS, /* create and revoke keys */
@@ -624,6 +625,8 @@ static bool role_may(enum raas_role r, enum access a)
 		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_CLIENT;
 	case RESOLVE:
 		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE;
+	case READ_HOOKS: /* "read everything" (csm: everything but keys) */
+		return r != RAAS_ROLE_INGEST && r != RAAS_ROLE_CLIENT;
 	case READ_KEYS:
 		return r == RAAS_ROLE_ADMIN || r == RAAS_ROLE_FINANCE || r == RAAS_ROLE_AUDITOR;
 	case WRITE_EVENTS:
@@ -2516,7 +2519,7 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 		}
 	} else if (seg(req, 1, "webhooks") && n == 2) {
 		if (method(req, "GET")) {
-			if (allow(&c, READ_KEYS, res))
+			if (allow(&c, READ_HOOKS, res))
 				webhooks(api, &c, req, res);
 		} else if (method(req, "POST")) {
 			if (allow(&c, MANAGE_KEYS, res))
@@ -2532,7 +2535,7 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 	} else if (seg(req, 1, "webhooks") && n == 4 && seg(req, 3, "deliveries")) {
 		if (!method(req, "GET"))
 			not_allowed(res, "GET");
-		else if (allow(&c, READ_KEYS, res))
+		else if (allow(&c, READ_HOOKS, res))
 			webhooks(api, &c, req, res);
 	} else if (seg(req, 1, "keys") && n == 3) {
 		if (!method(req, "DELETE"))
