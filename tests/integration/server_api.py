@@ -7,7 +7,8 @@ names the port, /healthz must answer before the case goes on) and stopped with S
 
 Cases:
 - role_matrix: every endpoint x every role (admin, finance, csm, ingest, ingest bound to
-  acme, client of acme, auditor) plus no key, an unknown key and a forged key: the exact
+  acme, client of acme, auditor) plus no key, an unknown key and a forged key (33 requests:
+  events, contracts, invoices, results, customers, evidence, disputes, webhooks, keys): the exact
   status of each cell (the table ROLE_MATRIX), the error code of each refusal, the same body
   for every reader; a client sees only its customer (listing and results filtered, beta's
   contract, invoice and results answer 404 like what does not exist);
@@ -379,6 +380,30 @@ ROLE_MATRIX = [
     ("GET", "/v1/results?contract=beta-hire-2026", None,
      row(200, 200, 200, 403, 403, 404, 200), True),
     ("POST", "/v1/events", as_array([EVENT]), row(200, 403, 403, 200, 200, 403, 403), True),
+    ("GET", "/v1/invoices", None, row(200, 200, 200, 403, 403, 200, 200), False),
+    ("GET", "/v1/invoices?contract=beta-hire-2026", None,
+     row(200, 200, 200, 403, 403, 404, 200), True),
+    ("GET", "/v1/customers", None, row(200, 200, 200, 403, 403, 200, 200), False),
+    ("GET", "/v1/customers/acme", None, row(200, 200, 200, 403, 403, 200, 200), True),
+    ("GET", "/v1/customers/beta", None, row(200, 200, 200, 403, 403, 404, 200), True),
+    ("GET", "/v1/evidence/key", None, row(200, 200, 200, 403, 403, 200, 200), True),
+    ("GET", "/v1/evidence/acme/proof?index=0", None, row(200, 200, 200, 403, 403, 200, 200),
+     True),
+    ("GET", "/v1/evidence/beta/proof?index=0", None, row(200, 200, 200, 403, 403, 404, 200),
+     True),
+    ("GET", "/v1/evidence/acme/consistency?from=1&to=2", None,
+     row(200, 200, 200, 403, 403, 200, 200), True),
+    # Writes in role order: the admin opens the dispute, the client then finds it open;
+    # the admin resolves it, finance then finds it resolved.
+    ("POST", "/v1/results/acme-leads-2026%2Fqualified_lead%3AL-M1/disputes",
+     compact({"reason": "duplicate"}), row(201, 403, 403, 403, 403, 409, 403), False),
+    ("POST", "/v1/disputes/acme-leads-2026%2Fqualified_lead%3AL-M1%231/resolution",
+     compact({"outcome": "upheld"}), row(200, 409, 403, 403, 403, 403, 403), False),
+    ("GET", "/v1/disputes", None, row(200, 200, 200, 403, 403, 200, 200), True),
+    ("GET", "/v1/webhooks", None, row(200, 200, 200, 403, 403, 403, 200), True),
+    ("POST", "/v1/webhooks", compact({"url": "http://127.0.0.1:9/h",
+                                      "events": ["invoice.locked"]}),
+     row(201, 403, 403, 403, 403, 403, 403), False),
     ("GET", "/v1/keys", None, row(200, 200, 403, 403, 403, 403, 200), True),
     ("POST", "/v1/keys", compact({"role": "auditor"}), row(201, 403, 403, 403, 403, 403, 403),
      False),
