@@ -123,7 +123,7 @@ for run in $(seq "$RUNS"); do
 	say "HTTP run $run of $RUNS: $CONNS connections, $BATCH events per request"
 	D=$WORK/http-data
 	rm -rf "$D" && cp -a "$SEED" "$D"
-	"$RAAS" -d "$D" serve --listen 127.0.0.1:0 --now "$NOW" --access-log none --settle-interval 0 \
+	"$RAAS" -d "$D" serve --listen 127.0.0.1:0 --now "$NOW" --access-log none --settle-interval 0 --rate-limit 0 \
 		>"$WORK/serve.out" 2>"$WORK/serve.err" &
 	SERVER=$!
 	for _ in $(seq 100); do

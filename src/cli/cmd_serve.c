@@ -28,6 +28,9 @@ static const struct raas_cli_option options[] = {
         {"webhook-timeout", 0, "SECONDS",
          "per step (connect, send, answer) of a webhook "
          "delivery (default 10)"},
+        {"rate-limit", 0, "N",
+         "requests a second one key may make, in bursts of as many (default 1000; 0: no "
+         "limit); more answer 429 with Retry-After"},
         {"access-log", 0, "FILE",
          "append one JSON line per request to FILE (- : stderr, "
          "the default; none: no log)"},
@@ -58,7 +61,8 @@ static int number(struct raas_cli *cli, const char *name, unsigned long long max
 static int run_serve(struct raas_cli *cli)
 {
 	struct raas_server_options opt;
-	unsigned long long body, batch, conns, rt, it, st, si = 60, wb, wt;
+	unsigned long long body, batch, conns, rt, it, st, si = 60, wb, wt, rl = 1000;
+	const char *rl_opt = raas_cli_option_value(cli, "rate-limit");
 	const char *si_opt = raas_cli_option_value(cli, "settle-interval");
 	const char *log = raas_cli_option_value(cli, "access-log");
 	struct raas_err err;
@@ -80,6 +84,10 @@ static int run_serve(struct raas_cli *cli)
 		return rc;
 	if (si_opt && !strcmp(si_opt, "0"))
 		si = 0;
+	if (rl_opt && strcmp(rl_opt, "0") && (rc = number(cli, "rate-limit", 1000000000, &rl)))
+		return rc;
+	if (rl_opt && !strcmp(rl_opt, "0"))
+		rl = 0;
 	if (raas_cli_option_value(cli, "now")) {
 		if ((rc = raas_cli_now(cli, &opt.api.clock_us)))
 			return rc;
@@ -104,6 +112,7 @@ static int run_serve(struct raas_cli *cli)
 	opt.settle_interval = (unsigned)si;
 	opt.api.webhook_backoff_us = (int64_t)wb * 1000000;
 	opt.api.webhook_timeout_ms = (int)wt * 1000;
+	opt.api.rate_limit = (unsigned)rl;
 	opt.announce = cli->out;
 	opt.access_log = logf;
 	rc = raas_server_run(&opt, &err) ? raas_cli_fail(cli, &err) : 0;

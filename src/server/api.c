@@ -58,6 +58,14 @@ struct tenant {
 	uint64_t batch_no, durable_no, lost_no;
 	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
 	struct raas_webhooks *webhooks; /* read on first use */
+	/* Rate limiting: a token bucket per key id (the map's values index buckets). */
+	struct raas_strmap bucket_of;
+	struct bucket {
+		char id[RAAS_KEY_ID_HEX + 1];
+		double tokens;
+		int64_t at_us;
+	} * buckets;
+	size_t nbuckets, cap_buckets;
 };
 
 struct raas_api {
@@ -65,6 +73,7 @@ struct raas_api {
 	size_t max_body, max_batch;
 	int64_t webhook_backoff_us;
 	int webhook_timeout_ms;
+	unsigned rate_limit;
 	bool fixed_clock;
 	int64_t clock_us;
 
@@ -357,6 +366,8 @@ static void tenant_free(struct tenant *t)
 		return;
 	raas_store_close(t->store);
 	raas_webhooks_free(t->webhooks);
+	raas_strmap_free(&t->bucket_of);
+	raas_free(t->buckets);
 	raas_keys_free(&t->keys);
 	pthread_mutex_destroy(&t->mu);
 	pthread_mutex_destroy(&t->keys_mu);
@@ -450,6 +461,7 @@ raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
 	api->webhook_backoff_us =
 	        opt->webhook_backoff_us ? opt->webhook_backoff_us : INT64_C(10) * 1000000;
 	api->webhook_timeout_ms = opt->webhook_timeout_ms ? opt->webhook_timeout_ms : 10000;
+	api->rate_limit = opt->rate_limit;
 	api->fixed_clock = opt->fixed_clock;
 	api->clock_us = opt->clock_us;
 	pthread_mutex_init(&api->mu, NULL);
@@ -601,6 +613,57 @@ static void emit(struct raas_api *api, struct tenant *t, unsigned type, const ch
 	    raas_webhooks_emit(w, type, data, len, api_clock(api), &err) != RAAS_OK)
 		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
 		        err.message);
+}
+
+/* Takes one token of the caller's bucket (the tenant is locked): false, with a 429, when it
+ * is empty. A bucket holds rate_limit tokens and refills rate_limit per second (real time,
+ * whatever the request clock). */
+static bool take_token(struct raas_api *api, const struct caller *c, struct raas_http_response *res)
+{
+	struct tenant *t = c->t;
+	int64_t now = real_clock();
+	uint32_t i;
+	struct bucket *b;
+
+	if (!api->rate_limit)
+		return true;
+	if (!raas_strmap_get(&t->bucket_of, c->id, strlen(c->id), &i)) {
+		if (t->nbuckets == t->cap_buckets) {
+			size_t cap = t->cap_buckets ? 2 * t->cap_buckets : 16;
+			struct bucket *p = raas_realloc(t->buckets, cap * sizeof *p);
+			if (!p)
+				return true; /* no memory to count with: let it through */
+			/* The map's keys point into the buckets: put them again. */
+			t->buckets = p;
+			t->cap_buckets = cap;
+			raas_strmap_free(&t->bucket_of);
+			for (size_t k = 0; k < t->nbuckets; k++)
+				if (raas_strmap_put(&t->bucket_of, t->buckets[k].id,
+				                    strlen(t->buckets[k].id), (uint32_t)k))
+					return true;
+		}
+		i = (uint32_t)t->nbuckets;
+		b = &t->buckets[i];
+		snprintf(b->id, sizeof b->id, "%s", c->id);
+		b->tokens = api->rate_limit;
+		b->at_us = now;
+		if (raas_strmap_put(&t->bucket_of, b->id, strlen(b->id), i))
+			return true;
+		t->nbuckets++;
+	}
+	b = &t->buckets[i];
+	b->tokens += (double)(now - b->at_us) / 1e6 * api->rate_limit;
+	if (b->tokens > api->rate_limit)
+		b->tokens = api->rate_limit;
+	b->at_us = now;
+	if (b->tokens < 1) {
+		res->retry_after = 1;
+		fail(res, 429, "rate_limited", "more than %u requests a second with this key",
+		     api->rate_limit);
+		return false;
+	}
+	b->tokens -= 1;
+	return true;
 }
 
 /* ---- roles ---- */
@@ -2440,6 +2503,10 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
 	if (!authenticate(api, req, &c, res))
 		return;
 	/* The tenant is locked from here on. */
+	if (!take_token(api, &c, res)) {
+		pthread_mutex_unlock(&c.t->mu);
+		return;
+	}
 	if (seg(req, 1, "events") && n == 2) {
 		if (!method(req, "POST"))
 			not_allowed(res, "POST");

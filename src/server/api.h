@@ -30,6 +30,7 @@ struct raas_api_options {
 	int64_t clock_us;
 	int64_t webhook_backoff_us; /* the first retry interval; 0: 10 s */
 	int webhook_timeout_ms;     /* per step of a delivery; 0: 10 s */
+	unsigned rate_limit;        /* requests per second per key (burst as many); 0: none */
 };
 
 struct raas_http_arg {
@@ -54,7 +55,8 @@ struct raas_http_response {
 	unsigned status;
 	const char *content_type;
 	struct raas_buf body;
-	const char *allow; /* the Allow header of a 405 */
+	const char *allow;    /* the Allow header of a 405 */
+	unsigned retry_after; /* the Retry-After header (seconds) of a 429, 0: none */
 	/* For the access log: */
 	char tenant[130];
 	char key_id[24];

@@ -174,6 +174,11 @@ static enum MHD_Result send_response(struct server *sv, struct MHD_Connection *c
 	(void)MHD_add_response_header(r, "Content-Type", res->content_type);
 	if (res->allow)
 		(void)MHD_add_response_header(r, "Allow", res->allow);
+	if (res->retry_after) {
+		char v[16];
+		snprintf(v, sizeof v, "%u", res->retry_after);
+		(void)MHD_add_response_header(r, "Retry-After", v);
+	}
 	ok = MHD_queue_response(conn, res->status, r);
 	MHD_destroy_response(r);
 	raas_api_count_request(sv->api, res->status, secs);

@@ -41,7 +41,8 @@ def run(*args):
 
 def start(data):
     p = subprocess.Popen([RAAS, "-d", data, "serve", "--listen", "127.0.0.1:0", "--now", NOW,
-                          "--access-log", "none", "--settle-interval", "0"],
+                          "--access-log", "none", "--settle-interval", "0",
+                          "--rate-limit", "0"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     r, _, _ = select.select([p.stdout], [], [], 20)
     line = p.stdout.readline().decode() if r else ""

@@ -1362,7 +1362,7 @@ def concurrent_ingest_keeps_received_order():
         return "".join(compact({"id": f"x{i}", "customer": "c1", "type": "t.x",
                                 "time": stamp}) + "\n" for i in range(first, first + n))
 
-    with Server(d, "--settle-interval", "0", now=None) as srv:
+    with Server(d, "--settle-interval", "0", "--rate-limit", "0", now=None) as srv:
         stop = time.monotonic() + 3
         bad = []
 
@@ -1384,6 +1384,31 @@ def concurrent_ingest_keeps_received_order():
     inversions = sum(1 for v in clocks.values() for a, b in zip(v, v[1:]) if b < a)
     check(f"received times never go back along the log ({sum(map(len, clocks.values()))} "
           f"entries)", inversions, 0)
+
+
+@case
+def rate_limit():
+    """--rate-limit N: a key gets N requests in a burst and N a second after; more answer
+    429 with Retry-After; another key has its own budget; 0 turns it off."""
+    d = S.fresh()
+    a, _ = make_key(d)
+    b, _ = make_key(d, "auditor")
+    with Server(d, "--rate-limit", "5") as srv:
+        conn = srv.connect()
+        got = [srv.request("GET", "/v1/contracts", key=a, conn=conn) for _ in range(8)]
+        check("5 pass, then 429", [r.status for r in got], [200] * 5 + [429] * 3)
+        expect("the 429's body", got[-1], 429,
+               err_body("rate_limited", "more than 5 requests a second with this key"))
+        check("Retry-After", got[-1].headers.get("retry-after"), "1")
+        check("another key has its own budget",
+              srv.request("GET", "/v1/contracts", key=b).status, 200)
+        time.sleep(1.1)
+        check("a second later the budget is back",
+              srv.request("GET", "/v1/contracts", key=a, conn=conn).status, 200)
+        conn.close()
+    with Server(d, "--rate-limit", "0") as srv:
+        check("0: no limit", sorted({srv.request("GET", "/v1/contracts", key=a).status
+                                     for _ in range(30)}), [200])
 
 
 # ---------------------------------------------------------------- 5. keys
