@@ -220,7 +220,7 @@ static void skip_ws(struct parser *ps)
 	ps->p = p;
 }
 
-static int hex_value(unsigned char c)
+int raas_hex_digit(unsigned char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -237,7 +237,7 @@ static long hex4(const unsigned char *q)
 	long v = 0;
 
 	for (int k = 0; k < 4; k++) {
-		int h = hex_value(q[k]);
+		int h = raas_hex_digit(q[k]);
 		if (h < 0)
 			return -1;
 		v = v * 16 + h;
@@ -312,7 +312,7 @@ static size_t check_escape(struct parser *ps, const unsigned char *q, const unsi
 			*rc = fail(ps, open, in_value, "unterminated string");
 			return 0;
 		}
-		if (hex_value(q[k]) < 0) {
+		if (raas_hex_digit(q[k]) < 0) {
 			*rc = fail(ps, (const char *)q, in_value, "invalid \\u escape");
 			return 0;
 		}
@@ -326,7 +326,7 @@ static size_t check_escape(struct parser *ps, const unsigned char *q, const unsi
 				*rc = fail(ps, open, in_value, "unterminated string");
 				return 0;
 			}
-			if (hex_value(q[k]) < 0) {
+			if (raas_hex_digit(q[k]) < 0) {
 				*rc = fail(ps, (const char *)q + 6, in_value, "invalid \\u escape");
 				return 0;
 			}

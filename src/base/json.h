@@ -83,6 +83,9 @@ bool raas_json_equal(const struct raas_json *a, const struct raas_json *b);
  * \" \\ \n \r \t \b \f, 6 for \u00XX (other bytes below 0x20), 0 for a byte written as is. */
 size_t raas_json_escape(unsigned char c, char esc[6]);
 
+/* The value of hex digit c (either case), or -1. */
+int raas_hex_digit(unsigned char c);
+
 /* Appends s as a JSON string literal escaped minimally (settlement.md): `\"`, `\\`,
  * \n \r \t \b \f, and \u00XX (lowercase hex) for other bytes below 0x20; everything else,
  * non-ASCII UTF-8 included, as is. */

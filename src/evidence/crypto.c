@@ -17,6 +17,8 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include "base/json.h"
+
 /* ---- SHA-256 ---- */
 
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
@@ -334,17 +336,6 @@ void raas_hex_encode(const void *in, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 raas_rc raas_hex_decode(const char *in, size_t n, unsigned char *out, size_t cap)
 {
 	const unsigned char *p = (const unsigned char *)in;
@@ -352,7 +343,7 @@ raas_rc raas_hex_decode(const char *in, size_t n, unsigned char *out, size_t cap
 	if (cap > SIZE_MAX / 2 || n != 2 * cap)
 		return RAAS_E_INPUT;
 	for (size_t i = 0; i < cap; i++) {
-		int hi = hex_value(p[2 * i]), lo = hex_value(p[2 * i + 1]);
+		int hi = raas_hex_digit(p[2 * i]), lo = raas_hex_digit(p[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return RAAS_E_INPUT;
 		out[i] = (unsigned char)(hi << 4 | lo);

@@ -669,46 +669,8 @@ static void window_reset(struct window *w)
 	}
 }
 
-/* Where the NDJSON comes from: a file descriptor, or bytes in memory. */
-struct source {
-	int fd; /* -1: data */
-	const char *data;
-	size_t len, off;
-};
-
-static ssize_t source_read(struct source *src, char *buf, size_t n)
-{
-	size_t k;
-
-	if (src->fd >= 0)
-		return read(src->fd, buf, n);
-	k = src->len - src->off < n ? src->len - src->off : n;
-	memcpy(buf, src->data + src->off, k);
-	src->off += k;
-	return (ssize_t)k;
-}
-
-static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct raas_err *err);
-
 raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 {
-	struct source src = {.fd = fd};
-
-	return ingest_source(in, &src, err);
-}
-
-raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
-                           struct raas_err *err)
-{
-	struct source src = {.fd = -1, .data = data, .len = len};
-
-	return ingest_source(in, &src, err);
-}
-
-static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct raas_err *err)
-{
-	/* A window is a chunk of input; a small body in memory needs no more than itself. */
-	const size_t chunk = src->fd < 0 && src->len < READ_CHUNK ? src->len : READ_CHUNK;
 	struct pipeline pl;
 	const size_t max = in->opt.limits.max_bytes;
 	char *carry = NULL; /* the unfinished last line of the previous chunk */
@@ -727,7 +689,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 	pthread_cond_init(&pl.cv, NULL);
 	for (int i = 0; i < 2; i++) {
 		struct window *w = &pl.win[i];
-		w->cap = chunk + max + 2;
+		w->cap = READ_CHUNK + max + 2;
 		w->buf = raas_malloc(w->cap);
 		for (int k = 0; k < WORKERS; k++) {
 			raas_arena_init(&w->arena[k], 0);
@@ -757,7 +719,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 		/* At least one read per window (a carried line is at most max + 1 bytes, so there
 		 * is always room), then on until the window holds a chunk. */
 		do {
-			ssize_t n = source_read(src, w->buf + w->len, chunk + max + 1 - w->len);
+			ssize_t n = read(fd, w->buf + w->len, READ_CHUNK + max + 1 - w->len);
 			if (n < 0 && errno == EINTR)
 				continue;
 			if (n < 0) {
@@ -767,7 +729,7 @@ static raas_rc ingest_source(struct raas_ingest *in, struct source *src, struct 
 			}
 			eof = n == 0;
 			w->len += (size_t)n;
-		} while (w->len < chunk && !eof);
+		} while (w->len < READ_CHUNK && !eof);
 		if (skipping) {
 			/* Inside a line already rejected as too long: drop it up to its newline. */
 			char *nl = memchr(w->buf, '\n', w->len);

@@ -50,10 +50,6 @@ RAAS_WUR raas_rc raas_ingest_event(struct raas_ingest *in, uint64_t where, const
 /* Reads NDJSON from fd to its end: one event per line, blank lines skipped but counted,
  * lines numbered from 1. */
 RAAS_WUR raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err);
-/* The same for NDJSON in memory (an HTTP body): with options.lines the positions are the
- * 1-based lines, else the 0-based indexes of the lines (blank lines skipped but counted). */
-RAAS_WUR raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, size_t len,
-                                    struct raas_err *err);
 
 /* A batch in memory in two stages (the server): raas_ingest_prepare runs everything about
  * each event that does not depend on other events — parsing, checks, leaves, the lookup in
@@ -61,8 +57,8 @@ RAAS_WUR raas_rc raas_ingest_ndjson(struct raas_ingest *in, const char *data, si
  * lock (nothing may add a contract version meanwhile); raas_ingest_accept then runs the
  * sequential stage in order, as the writer. With array, the events are the nspans byte
  * ranges of data (the elements of a JSON array, positions 0, 1, ...); without, data is NDJSON
- * (lines numbered as raas_ingest_ndjson does). data must outlive the accept. *out is new (free
- * with raas_ingest_body_free). */
+ * (lines numbered as raas_ingest_fd does, 0-based without options.lines). data must outlive the
+ * accept. *out is new (free with raas_ingest_body_free). */
 struct raas_ingest_span {
 	size_t off, len;
 };

@@ -93,17 +93,6 @@ static const double latency_bounds[8] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 
 
 /* ---- requests ---- */
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decodes n bytes at s into a new string ("+" is a space in a query). NULL for bad
  * encoding or a NUL byte. */
 static char *decode(const char *s, size_t n, bool query)
@@ -118,8 +107,8 @@ static char *decode(const char *s, size_t n, bool query)
 			int hi, lo;
 			if (i + 2 >= n)
 				goto bad;
-			hi = hex_digit(s[i + 1]);
-			lo = hex_digit(s[i + 2]);
+			hi = raas_hex_digit((unsigned char)s[i + 1]);
+			lo = raas_hex_digit((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				goto bad;
 			c = (char)(hi << 4 | lo);
