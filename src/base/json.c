@@ -245,9 +245,7 @@ static long hex4(const unsigned char *q)
 	return v;
 }
 
-/* Length of the well-formed UTF-8 sequence (Unicode table 3-7) starting with the byte
- * q[0] >= 0x80, or 0 when it is not one (overlong, surrogate, above U+10FFFF, truncated). */
-static size_t utf8_sequence(const unsigned char *q, const unsigned char *end)
+size_t raas_utf8_sequence(const unsigned char *q, const unsigned char *end)
 {
 	unsigned c = q[0], lo = 0x80, hi = 0xBF;
 	size_t n;
@@ -444,7 +442,7 @@ static raas_rc parse_string(struct parser *ps, int in_value, const char **out, u
 		} else if (*q < 0x20) {
 			return fail(ps, (const char *)q, in_value, "control character in string");
 		} else {
-			n = utf8_sequence(q, end);
+			n = raas_utf8_sequence(q, end);
 			if (n == 0)
 				return fail(ps, (const char *)q, in_value, "invalid UTF-8");
 		}
@@ -1122,7 +1120,7 @@ raas_rc raas_json_write_text(struct raas_buf *b, const char *s, size_t len)
 	raas_rc rc = raas_buf_putc(b, '"');
 
 	while (p < end && rc == RAAS_OK) {
-		size_t n = *p < 0x80 ? 1 : utf8_sequence(p, end);
+		size_t n = *p < 0x80 ? 1 : raas_utf8_sequence(p, end);
 		char esc[6];
 		if (n == 0) {
 			rc = raas_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD for a bad byte */

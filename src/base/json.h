@@ -86,6 +86,11 @@ size_t raas_json_escape(unsigned char c, char esc[6]);
 /* The value of hex digit c (either case), or -1. */
 int raas_hex_digit(unsigned char c);
 
+/* Length of the well-formed UTF-8 sequence (Unicode table 3-7) starting with the byte
+ * q[0] >= 0x80 and ending before end, or 0 when it is not one (overlong, surrogate, above
+ * U+10FFFF, truncated): the test the parser applies to every byte of a string. */
+size_t raas_utf8_sequence(const unsigned char *q, const unsigned char *end);
+
 /* Appends s as a JSON string literal escaped minimally (settlement.md): `\"`, `\\`,
  * \n \r \t \b \f, and \u00XX (lowercase hex) for other bytes below 0x20; everything else,
  * non-ASCII UTF-8 included, as is. */

@@ -195,6 +195,12 @@ static const char *skip_value(const char *p, const char *end)
 static const char *recover_id(struct raas_arena *arena, const char *text, size_t len,
                               size_t *id_len)
 {
+	return raas_event_recover_id(arena, text, len, id_len);
+}
+
+const char *raas_event_recover_id(struct raas_arena *arena, const char *text, size_t len,
+                                  size_t *id_len)
+{
 	const char *p = text, *end = text + len;
 
 	p = skip_ws(p, end);
@@ -710,4 +716,382 @@ raas_rc raas_event_read_leaf(struct raas_arena *arena, const char *leaf, size_t 
                              struct raas_event *out, int64_t *received_us, struct raas_err *err)
 {
 	return parse_leaf(arena, leaf, len, out, received_us, false, err);
+}
+
+/* ---- the fast path: parsing and leaf writing in one pass ----
+ *
+ * Most events are compact JSON with plain strings. For them raas_event_parse_fast does the
+ * work of raas_event_parse + raas_event_write_leaf in one pass over the bytes, with no
+ * parse tree: the text fields and the properties are copied as they are, since a string
+ * without escapes or control characters is already in its minimal form. It takes a line
+ * only when the full parser would accept it and write the same leaf; everything else — an
+ * escape, a control character, a number with an exponent or longer than FAST_NUMBER bytes,
+ * more than FAST_KEYS keys in the properties, a `time` given as a number, an unknown,
+ * repeated or missing field, nesting beyond the limit, any error — is left to the full
+ * parser, which then gives the answer and the message (tests/unit/test_event_fast.c runs
+ * both on every line and compares). */
+
+#define FAST_KEYS 64    /* keys of the properties, all levels, for the repeated-key check */
+#define FAST_NUMBER 100 /* longest number taken: its plain form is at most 128 bytes */
+#define FAST_LEVELS 64  /* containers open at once, properties included */
+
+struct fast {
+	const unsigned char *p, *end;
+	bool ws; /* whitespace was skipped inside the properties */
+};
+
+static int fast_peek(const struct fast *f)
+{
+	return f->p < f->end ? *f->p : -1;
+}
+
+static void fast_ws(struct fast *f)
+{
+	const unsigned char *p = f->p;
+
+	if (p == f->end || *p > ' ')
+		return; /* the usual case: compact JSON */
+	while (p < f->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	if (p != f->p)
+		f->ws = true;
+	f->p = p;
+}
+
+/* The string at f->p (its opening quote): its bytes between the quotes in *s, *n. */
+static bool fast_string(struct fast *f, const unsigned char **s, size_t *n)
+{
+	const unsigned char *p = f->p + 1, *end = f->end;
+
+	*s = p;
+	while (p < end) {
+		unsigned char c;
+		/* Eight bytes at a time up to the first that is '"', '\\', below 0x20 or above
+		 * 0x7f (a borrow in these subtractions only ever marks bytes after a marked one,
+		 * so the lowest mark is exact; the bytes are read little-endian). */
+		while (end - p >= 8) {
+			uint64_t w, q, b, m;
+			memcpy(&w, p, 8);
+			q = w ^ UINT64_C(0x2222222222222222);
+			b = w ^ UINT64_C(0x5c5c5c5c5c5c5c5c);
+			m = ((q - UINT64_C(0x0101010101010101)) & ~q) |
+			    ((b - UINT64_C(0x0101010101010101)) & ~b) |
+			    (w - UINT64_C(0x2020202020202020)) | w;
+			m &= UINT64_C(0x8080808080808080);
+			if (m) {
+				p += (unsigned)__builtin_ctzll(m) >> 3;
+				break;
+			}
+			p += 8;
+		}
+		if (p == end)
+			break;
+		c = *p;
+		if (c == '"') {
+			*n = (size_t)(p - *s);
+			f->p = p + 1;
+			return true;
+		}
+		if (c < 0x20 || c == '\\')
+			return false;
+		if (c < 0x80) {
+			p++;
+		} else {
+			size_t k = raas_utf8_sequence(p, end);
+			if (!k)
+				return false;
+			p += k;
+		}
+	}
+	return false;
+}
+
+static bool fast_digits(struct fast *f)
+{
+	const unsigned char *p = f->p;
+
+	while (p < f->end && *p >= '0' && *p <= '9')
+		p++;
+	if (p == f->p)
+		return false;
+	f->p = p;
+	return true;
+}
+
+/* A number without exponent: -?(0|[1-9][0-9]*)(.[0-9]+)? (what may follow it is checked by
+ * the caller: only whitespace, ',' or a closing bracket). */
+static bool fast_number(struct fast *f)
+{
+	const unsigned char *s = f->p;
+
+	if (fast_peek(f) == '-')
+		f->p++;
+	if (fast_peek(f) == '0')
+		f->p++;
+	else if (fast_peek(f) < '1' || fast_peek(f) > '9' || !fast_digits(f))
+		return false;
+	if (fast_peek(f) == '.') {
+		f->p++;
+		if (!fast_digits(f))
+			return false;
+	}
+	return f->p - s <= FAST_NUMBER && fast_peek(f) != 'e' && fast_peek(f) != 'E';
+}
+
+static bool fast_literal(struct fast *f, const char *lit, size_t n)
+{
+	if ((size_t)(f->end - f->p) < n || memcmp(f->p, lit, n) != 0)
+		return false;
+	f->p += n;
+	return true;
+}
+
+/* The properties object at f->p (its '{'), which is at nesting level 2; max_depth as in
+ * raas_event_parse. */
+static bool fast_properties(struct fast *f, uint32_t max_depth)
+{
+	struct {
+		const unsigned char *s;
+		size_t n;
+	} keys[FAST_KEYS];
+	size_t nkeys = 0, key_base[FAST_LEVELS];
+	bool is_object[FAST_LEVELS];
+	size_t top = 0; /* levels open, properties being the first */
+	bool first = true;
+
+	if (max_depth < 2)
+		return false;
+	f->p++;
+	is_object[0] = true;
+	key_base[0] = 0;
+	top = 1;
+	for (;;) {
+		const unsigned char *s;
+		size_t n;
+		int c;
+
+		/* At a member (object) or an element (array), or a bracket closing an empty one. */
+		fast_ws(f);
+		c = fast_peek(f);
+		if (!(first && c == (is_object[top - 1] ? '}' : ']'))) {
+			if (is_object[top - 1]) {
+				if (c != '"' || !fast_string(f, &s, &n) || nkeys == FAST_KEYS)
+					return false;
+				for (size_t k = key_base[top - 1]; k < nkeys; k++)
+					if (keys[k].n == n && memcmp(keys[k].s, s, n) == 0)
+						return false;
+				keys[nkeys].s = s;
+				keys[nkeys++].n = n;
+				fast_ws(f);
+				if (fast_peek(f) != ':')
+					return false;
+				f->p++;
+				fast_ws(f);
+				c = fast_peek(f);
+			}
+			if (c == '{' || c == '[') {
+				/* The event object is level 1, properties level 2. */
+				if (top + 2 > max_depth || top == FAST_LEVELS)
+					return false;
+				is_object[top] = c == '{';
+				key_base[top] = nkeys;
+				top++;
+				f->p++;
+				first = true;
+				continue;
+			}
+			if (c == '"'   ? !fast_string(f, &s, &n)
+			    : c == 't' ? !fast_literal(f, "true", 4)
+			    : c == 'f' ? !fast_literal(f, "false", 5)
+			    : c == 'n' ? !fast_literal(f, "null", 4)
+			               : !fast_number(f))
+				return false;
+			fast_ws(f);
+			c = fast_peek(f);
+		} else {
+			first = false;
+		}
+		/* After a value: a comma, or the brackets that close here. */
+		for (;;) {
+			if (c == ',') {
+				f->p++;
+				break;
+			}
+			if (c != (is_object[top - 1] ? '}' : ']'))
+				return false;
+			f->p++;
+			nkeys = key_base[top - 1];
+			if (--top == 0)
+				return true;
+			fast_ws(f);
+			c = fast_peek(f);
+		}
+		first = false;
+	}
+}
+
+/* The text field at f->p: a string of 1-RAAS_EVENT_MAX_TEXT bytes of class cls. */
+static bool fast_text(struct fast *f, unsigned cls, const char **s, uint32_t *len)
+{
+	const unsigned char *t;
+	size_t n;
+
+	if (fast_peek(f) != '"' || !fast_string(f, &t, &n) || n == 0 || n > RAAS_EVENT_MAX_TEXT)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(text_class[t[i]] & cls))
+			return false;
+	*s = (const char *)t;
+	*len = (uint32_t)n;
+	return true;
+}
+
+static char *fast_put(char *o, const char *s, size_t n)
+{
+	memcpy(o, s, n);
+	return o + n;
+}
+
+static char *fast_put_quoted(char *o, const char *s, size_t n)
+{
+	*o++ = '"';
+	o = fast_put(o, s, n);
+	*o++ = '"';
+	return o;
+}
+
+/* The received time is the same for a whole ingest: formatted once per thread. */
+static _Thread_local struct {
+	int64_t us;
+	size_t len;
+	char text[RAAS_TIME_FORMAT_MAX + 2];
+} received_cache = {INT64_MIN, 0, ""};
+
+bool raas_event_parse_fast(const char *text, size_t len, const struct raas_event_limits *limits,
+                           int64_t received_us, struct raas_event *out, struct raas_buf *b)
+{
+	size_t max_bytes = limits && limits->max_bytes ? limits->max_bytes : RAAS_EVENT_MAX_BYTES;
+	uint32_t max_depth = limits && limits->max_depth ? limits->max_depth : RAAS_EVENT_MAX_DEPTH;
+	const unsigned char *props = NULL, *props_end = NULL;
+	struct fast f = {(const unsigned char *)text, (const unsigned char *)text + len, false};
+	struct raas_event ev;
+	unsigned seen = 0;
+	bool props_ws = false;
+	char *o, *o0;
+
+	if (len > max_bytes || received_us < TIME_MIN_US || received_us >= TIME_END_US)
+		return false;
+	memset(&ev, 0, sizeof ev);
+	fast_ws(&f);
+	if (fast_peek(&f) != '{')
+		return false;
+	f.p++;
+	for (;;) {
+		const unsigned char *k;
+		size_t n;
+		enum field fld;
+
+		fast_ws(&f);
+		if (fast_peek(&f) != '"' || !fast_string(&f, &k, &n))
+			return false;
+		fld = classify((const char *)k, (uint32_t)n);
+		if (fld == F_UNKNOWN || (seen & (1u << fld)))
+			return false;
+		seen |= 1u << fld;
+		fast_ws(&f);
+		if (fast_peek(&f) != ':')
+			return false;
+		f.p++;
+		fast_ws(&f);
+		switch (fld) {
+		case F_ID:
+			if (!fast_text(&f, C_ID, &ev.id, &ev.id_len))
+				return false;
+			break;
+		case F_CUSTOMER:
+			if (!fast_text(&f, C_NAME, &ev.customer, &ev.customer_len))
+				return false;
+			break;
+		case F_TYPE:
+			if (!fast_text(&f, C_NAME, &ev.type, &ev.type_len))
+				return false;
+			break;
+		case F_TIME: {
+			struct raas_err ignored;
+			const unsigned char *t;
+			if (fast_peek(&f) != '"' || !fast_string(&f, &t, &n) ||
+			    raas_time_parse((const char *)t, n, &ev.time_us, &ignored) != RAAS_OK ||
+			    ev.time_us < TIME_MIN_US || ev.time_us >= TIME_END_US)
+				return false;
+			break;
+		}
+		case F_PROPERTIES:
+			if (fast_peek(&f) != '{')
+				return false;
+			props = f.p;
+			f.ws = false;
+			if (!fast_properties(&f, max_depth))
+				return false;
+			props_end = f.p;
+			props_ws = f.ws;
+			break;
+		case F_UNKNOWN:
+			return false;
+		}
+		fast_ws(&f);
+		if (fast_peek(&f) == ',') {
+			f.p++;
+			continue;
+		}
+		if (fast_peek(&f) != '}')
+			return false;
+		f.p++;
+		break;
+	}
+	fast_ws(&f);
+	if (f.p != f.end || seen != ((1u << F_ID) | (1u << F_CUSTOMER) | (1u << F_TYPE) |
+	                             (1u << F_TIME) | (props ? 1u << F_PROPERTIES : 0)))
+		return false;
+
+	/* The leaf: the head, then the properties without their whitespace. */
+	if (raas_buf_reserve(b, len + 2 * RAAS_TIME_FORMAT_MAX + 128) != RAAS_OK)
+		return false;
+	o = o0 = b->data + b->len;
+	o = fast_put(o, K_HEAD, sizeof K_HEAD - 1);
+	o = fast_put_quoted(o, ev.customer, ev.customer_len);
+	o = fast_put(o, K_ID, sizeof K_ID - 1);
+	o = fast_put_quoted(o, ev.id, ev.id_len);
+	o = fast_put(o, K_TYPE, sizeof K_TYPE - 1);
+	o = fast_put_quoted(o, ev.type, ev.type_len);
+	o = fast_put(o, K_TIME, sizeof K_TIME - 1);
+	o += put_time(o, ev.time_us);
+	o = fast_put(o, K_RECEIVED, sizeof K_RECEIVED - 1);
+	if (received_us != received_cache.us) {
+		received_cache.len = put_time(received_cache.text, received_us);
+		received_cache.us = received_us;
+	}
+	o = fast_put(o, received_cache.text, received_cache.len);
+	o = fast_put(o, K_PROPERTIES, sizeof K_PROPERTIES - 1);
+	if (!props) {
+		o = fast_put(o, "{}", 2);
+	} else if (!props_ws) {
+		o = fast_put(o, (const char *)props, (size_t)(props_end - props));
+	} else {
+		/* No string here holds an escaped quote: the quotes toggle strings exactly. */
+		bool in_string = false;
+		for (const unsigned char *q = props; q < props_end; q++) {
+			unsigned char c = *q;
+			if (c == '"')
+				in_string = !in_string;
+			else if (!in_string && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+				continue;
+			*o++ = (char)c;
+		}
+	}
+	*o++ = '}';
+	b->len += (size_t)(o - o0);
+	b->data[b->len] = '\0';
+	ev.properties = NULL;
+	*out = ev;
+	return true;
 }

@@ -50,6 +50,12 @@ RAAS_WUR raas_rc raas_event_parse(struct raas_arena *arena, const char *text, si
                                   const struct raas_event_limits *limits, struct raas_event *out,
                                   const char **id_out, size_t *id_len_out, struct raas_err *err);
 
+/* The id of an event that cannot be parsed (a line too long, not JSON, or only its first
+ * len bytes): the top-level "id" member's decoded string (in arena, *id_len bytes) when the
+ * members before it can be walked and the string is valid JSON, else NULL. For reports. */
+const char *raas_event_recover_id(struct raas_arena *arena, const char *text, size_t len,
+                                  size_t *id_len);
+
 /* The 24-hour rule: RAAS_E_INPUT ("time: more than 24 hours after the received time ...")
  * when ev->time_us > received_us + 24 h. */
 RAAS_WUR raas_rc raas_event_check_clock(const struct raas_event *ev, int64_t received_us,
@@ -65,6 +71,16 @@ bool raas_event_same_content(const struct raas_event *a, const struct raas_event
  * of settlement.md, properties as received (key order and number text kept). */
 RAAS_WUR raas_rc raas_event_write_leaf(struct raas_buf *b, const struct raas_event *ev,
                                        int64_t received_us);
+
+/* raas_event_parse + raas_event_write_leaf in one pass for the common shape of an event
+ * (compact or not, strings without escapes or control characters, numbers without
+ * exponent, a `time` string): returns true when it took the line, with *out filled — id,
+ * customer and type point into text and are not NUL-terminated, properties is NULL — and
+ * the leaf bytes for received_us appended to b. Returns false, b unchanged, for any other
+ * line, which raas_event_parse then reads; for a line both take, both give the same event
+ * and the same leaf bytes. */
+bool raas_event_parse_fast(const char *text, size_t len, const struct raas_event_limits *limits,
+                           int64_t received_us, struct raas_event *out, struct raas_buf *b);
 
 /* Parses leaf bytes written by raas_event_write_leaf back into an event and its received
  * time (strings in arena). RAAS_E_INPUT with err when the bytes are not such a leaf. */

@@ -13,10 +13,9 @@
 
 #include "base/alloc.h"
 #include "base/arena.h"
-#include "base/map.h"
 #include "store/idtable.h"
 
-#define READ_CHUNK ((size_t)1 << 20) /* a window: small enough to keep both threads busy */
+#define READ_CHUNK ((size_t)1 << 18) /* a window: small enough to keep both threads busy */
 #define MAX_MATCHES 8
 
 struct problem {
@@ -45,7 +44,8 @@ struct raas_ingest {
 	uint64_t accepted, duplicates;
 	struct problems rejected, conflicts;
 	uint64_t unmatched;
-	struct raas_strmap unmatched_customers;
+	unsigned char *unmatched_seen; /* by customer number: 1 once in unmatched_list */
+	size_t unmatched_seen_cap;
 	char **unmatched_list;
 	size_t unmatched_n, unmatched_cap;
 };
@@ -98,7 +98,7 @@ void raas_ingest_free(struct raas_ingest *in)
 		}
 		raas_free(p->items);
 	}
-	raas_strmap_free(&in->unmatched_customers);
+	raas_free(in->unmatched_seen);
 	for (size_t i = 0; i < in->unmatched_n; i++)
 		raas_free(in->unmatched_list[i]);
 	raas_free(in->unmatched_list);
@@ -155,15 +155,25 @@ static raas_rc add_problem(struct problems *p, uint64_t where, const char *id, s
 }
 
 /* Counts an accepted event whose type no contract of its customer names. */
-static raas_rc note_unmatched(struct raas_ingest *in, const char *customer, size_t customer_len,
-                              struct raas_err *err)
+static raas_rc note_unmatched(struct raas_ingest *in, uint32_t customer_no, const char *customer,
+                              size_t customer_len, struct raas_err *err)
 {
-	uint32_t v;
 	char *copy;
 
 	in->unmatched++;
-	if (raas_strmap_get(&in->unmatched_customers, customer, customer_len, &v))
+	if (customer_no < in->unmatched_seen_cap && in->unmatched_seen[customer_no])
 		return RAAS_OK;
+	if (customer_no >= in->unmatched_seen_cap) {
+		size_t cap = in->unmatched_seen_cap ? in->unmatched_seen_cap : 1024;
+		unsigned char *seen;
+		while (cap <= customer_no)
+			cap *= 2;
+		if (!(seen = raas_realloc(in->unmatched_seen, cap)))
+			return oom(err);
+		memset(seen + in->unmatched_seen_cap, 0, cap - in->unmatched_seen_cap);
+		in->unmatched_seen = seen;
+		in->unmatched_seen_cap = cap;
+	}
 	if (in->unmatched_n == in->unmatched_cap) {
 		size_t cap = in->unmatched_cap ? in->unmatched_cap * 2 : 8;
 		char **l = raas_realloc(in->unmatched_list, cap * sizeof *l);
@@ -176,8 +186,7 @@ static raas_rc note_unmatched(struct raas_ingest *in, const char *customer, size
 	if (!copy)
 		return oom(err);
 	in->unmatched_list[in->unmatched_n++] = copy;
-	if (raas_strmap_put(&in->unmatched_customers, copy, customer_len, 1))
-		return oom(err);
+	in->unmatched_seen[customer_no] = 1;
 	return RAAS_OK;
 }
 
@@ -369,6 +378,7 @@ static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
 	struct raas_event ev;
 	const char *id = NULL;
 	size_t id_len = 0;
+	bool fast;
 	raas_rc rc;
 
 	raas_arena_reset(scratch);
@@ -376,9 +386,18 @@ static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
 	p->ok = false;
 	p->id = NULL;
 	raas_err_clear(&problem);
-	rc = raas_event_parse(scratch, text, len, &opt->limits, &ev, &id, &id_len, &problem);
-	if (rc == RAAS_E_NOMEM)
-		return rc;
+	p->leaf_off = leaves->len;
+	fast = raas_event_parse_fast(text, len, &opt->limits, opt->now_us, &ev, leaves);
+	if (fast) {
+		rc = RAAS_OK;
+		id = ev.id;
+		id_len = ev.id_len;
+	} else {
+		rc = raas_event_parse(scratch, text, len, &opt->limits, &ev, &id, &id_len,
+		                      &problem);
+		if (rc == RAAS_E_NOMEM)
+			return rc;
+	}
 	if (rc == RAAS_OK)
 		rc = raas_event_check_clock(&ev, opt->now_us, &problem);
 	if (rc == RAAS_OK && opt->only_customer &&
@@ -386,6 +405,10 @@ static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
 	     memcmp(opt->only_customer, ev.customer, ev.customer_len)))
 		rc = raas_err_set(&problem, RAAS_E_INPUT, "customer", "not allowed for this key");
 	if (rc) {
+		if (fast) { /* the leaf is not needed */
+			leaves->len = p->leaf_off;
+			leaves->data[leaves->len] = '\0';
+		}
 		if (id && !(p->id = raas_arena_strndup(keep, id, id_len)))
 			return RAAS_E_NOMEM;
 		p->rejected_id_len = id_len;
@@ -394,8 +417,7 @@ static raas_rc parse_one(struct raas_arena *scratch, struct raas_arena *keep,
 		return p->path && p->message ? RAAS_OK : RAAS_E_NOMEM;
 	}
 	p->key = raas_idtable_key(ev.customer, ev.customer_len, ev.id, ev.id_len);
-	p->leaf_off = leaves->len;
-	if (raas_event_write_leaf(leaves, &ev, opt->now_us))
+	if (!fast && raas_event_write_leaf(leaves, &ev, opt->now_us))
 		return RAAS_E_NOMEM; /* the only way a leaf cannot be written */
 	p->leaf_len = (uint32_t)(leaves->len - p->leaf_off);
 	p->customer_len = ev.customer_len;
@@ -448,7 +470,7 @@ static raas_rc accept_parsed(struct raas_ingest *in, const struct parsed *p, con
 		return rc;
 	in->batch_count++;
 	in->accepted++;
-	if (!p->named && (rc = note_unmatched(in, customer, p->customer_len, err)))
+	if (!p->named && (rc = note_unmatched(in, customer_no, customer, p->customer_len, err)))
 		return rc;
 	if (!in->opt.atomic && !in->opt.no_commit && in->batch_count >= in->opt.batch_size)
 		return commit_batch(in, err);
@@ -759,10 +781,16 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 		if (w->len - start > max + 1) {
 			/* A line longer than any event may be: reject it without buffering it. */
 			char msg[64];
+			const char *id;
+			size_t id_len = 0;
 			snprintf(msg, sizeof msg, "event longer than %zu bytes", max);
 			++line;
-			if ((rc = add_problem(&in->rejected, in->opt.lines ? line : line - 1, NULL,
-			                      0, NULL, msg, err)))
+			/* Its id, when it comes early enough to be in the window. */
+			raas_arena_reset(&in->check);
+			id = raas_event_recover_id(&in->check, w->buf + start, w->len - start,
+			                           &id_len);
+			if ((rc = add_problem(&in->rejected, in->opt.lines ? line : line - 1, id,
+			                      id_len, NULL, msg, err)))
 				goto out;
 			skipping = true;
 		} else {
@@ -818,6 +846,8 @@ raas_rc raas_ingest_finish(struct raas_ingest *in, bool *failed_atomic, struct r
 		for (size_t i = 0; i < in->unmatched_n; i++)
 			raas_free(in->unmatched_list[i]);
 		in->unmatched_n = 0;
+		if (in->unmatched_seen)
+			memset(in->unmatched_seen, 0, in->unmatched_seen_cap);
 		*failed_atomic = true;
 		return RAAS_OK;
 	}

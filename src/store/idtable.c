@@ -4,6 +4,7 @@
  * (key 0 = empty). The table grows by writing a twice larger file beside it and renaming
  * it over the old one, so a crash during growth leaves one whole table or the other.
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_POPULATE_WRITE */
 #include "store/idtable.h"
 
 #include <errno.h>
@@ -396,4 +397,10 @@ raas_rc raas_idtable_reserve(struct raas_idtable *t, size_t n, struct raas_err *
 raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err)
 {
 	return rebuild(t, MIN_CAPACITY, false, err);
+}
+
+void raas_idtable_populate(struct raas_idtable *t)
+{
+	if (t->writable)
+		(void)madvise(t->map, t->map_len, MADV_POPULATE_WRITE);
 }

@@ -30,6 +30,11 @@ void raas_idtable_close(struct raas_idtable *t);
 /* False when the table was modified in an earlier boot and never synced since: pages may
  * have been lost, so the caller must reset it and rebuild the derived state from the log. */
 bool raas_idtable_trusted(const struct raas_idtable *t);
+/* For a writable table: maps every page writable at once (MADV_POPULATE_WRITE), so that the
+ * inserts of a run neither fault nor, after a lookup mapped a page read-only, fault again
+ * with a TLB flush of the other threads. Costs a pass over the table: for the hot table
+ * only. Best effort (a kernel without it just faults as before). */
+void raas_idtable_populate(struct raas_idtable *t);
 /* Empties the table (covered = 0, clock = INT64_MIN). */
 RAAS_WUR raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err);
 

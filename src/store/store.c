@@ -1840,6 +1840,8 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 		goto fail;
 	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
 		goto fail;
+	if (writable)
+		raas_idtable_populate(s->hot);
 	/* A directory made before keys existed gets one; a key lost after checkpoints were
 	 * signed with it is damage, never silently replaced (the published key would change). */
 	pathf(path, "%s/signing.key", s->tdir);

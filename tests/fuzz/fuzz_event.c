@@ -7,7 +7,11 @@
  * must be RAAS_E_INPUT with a message, no line/column (the report's one-string form) and, if
  * an id is reported, a NUL-terminated one. Leaf bytes that raas_event_parse_leaf accepts must
  * be exactly what raas_event_write_leaf writes for the result (one event, one leaf).
+ * raas_event_parse_fast runs on every line too: when it takes one, the full parser must have
+ * accepted it with the same fields and the two leaves must be the same bytes; when it does
+ * not, it must have left its buffer as it was.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -44,8 +48,9 @@ static void check_event(const char *text, size_t len, const struct raas_event_li
                         int64_t received)
 {
 	struct raas_arena arena;
-	struct raas_event ev, back, again;
+	struct raas_event ev, back, again, quick;
 	struct raas_err err;
+	bool fast;
 	struct raas_buf leaf, leaf2;
 	const char *id = (const char *)&id;
 	int64_t got = 0;
@@ -55,7 +60,25 @@ static void check_event(const char *text, size_t len, const struct raas_event_li
 	raas_buf_init(&leaf, (size_t)1 << 26);
 	raas_buf_init(&leaf2, (size_t)1 << 26);
 	raas_err_clear(&err);
+	CHECK(raas_buf_append(&leaf2, "x", 1) == RAAS_OK);
+	fast = raas_event_parse_fast(text, len, lim, received, &quick, &leaf2);
+	if (!fast)
+		CHECK(leaf2.len == 1 && leaf2.data[1] == '\0');
 	rc = raas_event_parse(&arena, text, len, lim, &ev, &id, NULL, &err);
+	CHECK(!fast || rc == RAAS_OK);
+	if (fast) {
+		CHECK(quick.id_len == ev.id_len && memcmp(quick.id, ev.id, ev.id_len) == 0);
+		CHECK(quick.customer_len == ev.customer_len &&
+		      memcmp(quick.customer, ev.customer, ev.customer_len) == 0);
+		CHECK(quick.type_len == ev.type_len &&
+		      memcmp(quick.type, ev.type, ev.type_len) == 0);
+		CHECK(quick.time_us == ev.time_us && quick.properties == NULL);
+		CHECK(raas_event_write_leaf(&leaf, &ev, received) == RAAS_OK);
+		CHECK(leaf2.len == leaf.len + 1 &&
+		      memcmp(leaf2.data + 1, leaf.data, leaf.len) == 0);
+		raas_buf_reset(&leaf);
+	}
+	raas_buf_reset(&leaf2);
 	if (rc != RAAS_OK) {
 		CHECK(rc == RAAS_E_INPUT && err.code == RAAS_E_INPUT);
 		CHECK(err.message[0] != '\0');

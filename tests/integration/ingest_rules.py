@@ -284,11 +284,16 @@ def event_size_limit():
         d = fresh()
         expect(f"event of {size} bytes + {terminator!r}",
                ingest(d, None, raw=(line + terminator).encode()), 0, want, "")
-    # A line far beyond the limit, its id after the long part, then a good line.
+    # A line far beyond the limit, its id after the long part (not read: null), then a good
+    # line; the same line with its id first (reported).
     d = fresh()
     big = '{"properties":{"s":"' + "a" * (1 << 20) + '"},' + ev(id="big")[1:]
-    expect("a 1 MiB line", ingest(d, [big, ev(id="after")]), 0,
-           report(1, 0, [(1, "big", "event longer than 65536 bytes")], [], (1, ["acme"])), "")
+    expect("a 1 MiB line, id last", ingest(d, [big, ev(id="after")]), 0,
+           report(1, 0, [(1, None, "event longer than 65536 bytes")], [], (1, ["acme"])), "")
+    d = fresh()
+    big = ev(id="big")[:-1] + ',"properties":{"s":"' + "a" * (1 << 20) + '"}}'
+    expect("a 1 MiB line, id first", ingest(d, [ev(id="before"), big, ev(id="after")]), 0,
+           report(2, 0, [(2, "big", "event longer than 65536 bytes")], [], (2, ["acme"])), "")
 
 
 # ---------------------------------------------------------------- numbers

@@ -5,6 +5,7 @@
  * and the engine-basic vectors' ingest steps 3 and 4 as far as this module decides them. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1252,6 +1253,154 @@ static void engine_basic_vectors(void **state)
 	}
 }
 
+/* ---- the fast path ---- */
+
+/* Runs raas_event_parse_fast on text and asserts that it takes the line exactly when
+ * `taken`, and that what it gives is what the full parser and leaf writer give. */
+static void fast(const char *text, const struct raas_event_limits *lim, bool taken)
+{
+	struct raas_event quick, ev;
+	struct raas_err err;
+	struct raas_buf b;
+	size_t len = strlen(text);
+	raas_rc rc;
+
+	raas_buf_init(&b, (size_t)1 << 20);
+	assert_int_equal(raas_buf_append(&b, "<", 1), RAAS_OK);
+	assert_int_equal(raas_event_parse_fast(text, len, lim, T_0107, &quick, &b), taken);
+	raas_err_clear(&err);
+	rc = raas_event_parse(&arena, text, len, lim, &ev, NULL, NULL, &err);
+	if (!taken) {
+		assert_int_equal(b.len, 1);
+		assert_string_equal(b.data, "<");
+	} else {
+		assert_int_equal(rc, RAAS_OK);
+		assert_int_equal(quick.id_len, ev.id_len);
+		assert_memory_equal(quick.id, ev.id, ev.id_len);
+		assert_int_equal(quick.customer_len, ev.customer_len);
+		assert_memory_equal(quick.customer, ev.customer, ev.customer_len);
+		assert_int_equal(quick.type_len, ev.type_len);
+		assert_memory_equal(quick.type, ev.type, ev.type_len);
+		assert_int_equal(quick.time_us, ev.time_us);
+		assert_null(quick.properties);
+		assert_string_equal(b.data + 1, leaf_of(&ev, T_0107));
+	}
+	raas_buf_free(&b);
+}
+
+static void fast_path(void **state)
+{
+	static const struct raas_event_limits depth4 = {0, 4}, short_lines = {100, 0};
+	char num[160], many[2048];
+	size_t n;
+
+	(void)state;
+	/* Taken: compact or not, fields in any order, every kind of plain value. */
+	fast(typical, NULL, true);
+	fast(" { \"properties\" : { \"a\" : [ 1 , { } , [ ] , \"x y\" ] , \"b\" : null } ,\r\n"
+	     "\t\"time\" : \"2026-01-05T18:00:00.5+08:00\" , \"type\" : \"t\" , \"customer\" :"
+	     " \"c\" , \"id\" : \"i\" }\r",
+	     NULL, true);
+	fast(HEAD "\"properties\":{}}", NULL, false); /* a number time: left to the parser */
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\"}",
+	     NULL, true);
+	fast("{\"id\":\"!#$%&'()*+,-./"
+	     ":;<=>?@[]^_`{|}~\",\"customer\":\"A-Z.a_z:09\",\"type\":\"t\","
+	     "\"time\":\"2026-01-01T00:00:00Z\",\"properties\":{\"note\":\"caf\xc3\xa9 "
+	     "\xf0\x9f\x98\x80"
+	     " / \x7f\",\"n\":[-0,0.5,7.50,-12.000,true,false,null],\"a\":{\"a\":{\"a\":1}},"
+	     "\"x\":{\"k\":1},\"y\":{\"k\":2}}}",
+	     NULL, true);
+	/* a number of 100 bytes is taken, one of 101 left to the parser */
+	n = (size_t)snprintf(num, sizeof num, "0.");
+	while (n < 100)
+		num[n++] = '5';
+	num[n] = '\0';
+	snprintf(
+	        many, sizeof many,
+	        "{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	        "\"properties\":{\"n\":%s}}",
+	        num);
+	fast(many, NULL, true);
+	snprintf(
+	        many, sizeof many,
+	        "{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	        "\"properties\":{\"n\":%s5}}",
+	        num);
+	fast(many, NULL, false);
+	/* nesting up to the limit is taken, beyond it left to the parser (which rejects it) */
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"a\":{\"b\":[]}}}",
+	     &depth4, true);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"a\":{\"b\":[[]]}}}",
+	     &depth4, false);
+	fast(typical, &short_lines, false); /* longer than the limit */
+
+	/* Left to the parser: escapes, control characters, exponents, number times, unknown,
+	 * repeated and missing fields, invalid UTF-8, bad numbers, anything after the object. */
+	fast("{\"id\":\"a\\u0041\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:"
+	     "00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"q\":\"\\\"\"}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"q\":\"a\tb\"}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":1e3}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":01}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":-}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":1,}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":1,\"n\":2}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":{\"n\":\"\xc3\"}}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"properties\":[]}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\","
+	     "\"source\":\"x\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"id\":\"b\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-"
+	     "01T00:00:00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\"}", NULL, false);
+	fast("{\"id\":\"\xc3\xa9\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:"
+	     "00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c d\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01 00:00:00Z\"}",
+	     NULL, false);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\"} x",
+	     NULL, false);
+	fast("[{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"2026-01-01T00:00:00Z\"}]",
+	     NULL, false);
+	/* more than 64 keys in the properties: valid, but left to the parser */
+	n = (size_t)snprintf(many, sizeof many,
+	                     "{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\","
+	                     "\"time\":\"2026-01-01T00:00:00Z\",\"properties\":{");
+	for (int k = 0; k < 65; k++)
+		n += (size_t)snprintf(many + n, sizeof many - n, "%s\"k%d\":%d", k ? "," : "", k,
+		                      k);
+	snprintf(many + n, sizeof many - n, "}}");
+	fast(many, NULL, false);
+	accept(many);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1281,6 +1430,7 @@ int main(void)
 	        cmocka_unit_test(write_leaf_errors),
 	        cmocka_unit_test(out_of_memory),
 	        cmocka_unit_test(engine_basic_vectors),
+	        cmocka_unit_test(fast_path),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
