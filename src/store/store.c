@@ -83,6 +83,7 @@ struct raas_store {
 
 	struct pending_event *pending;
 	size_t npending, cap_pending;
+	bool state_behind; /* committed batches not yet in the derived files and `covered` */
 
 	/* The batch being made durable in the background (raas_store_commit_begin). */
 	struct {
@@ -515,7 +516,7 @@ oom:
 	return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 }
 
-static raas_rc complete_flight(struct raas_store *s, struct raas_err *err);
+static raas_rc complete_flight(struct raas_store *s, bool final, struct raas_err *err);
 
 /* ---- derived state: customers ---- */
 
@@ -1869,9 +1870,9 @@ void raas_store_close(struct raas_store *s)
 {
 	if (!s)
 		return;
-	if (s->flight.active) {
+	if (s->flight.active || s->state_behind) {
 		struct raas_err ignored;
-		(void)complete_flight(s, &ignored);
+		(void)complete_flight(s, true, &ignored);
 	}
 	reset_derived(s);
 	raas_free(s->customers);
@@ -2042,7 +2043,7 @@ void raas_store_discard(struct raas_store *s)
 	struct raas_err ignored;
 
 	/* A batch on its way to the disk is finished first: it may well succeed. */
-	if (s->flight.active && complete_flight(s, &ignored) != RAAS_OK)
+	if (s->flight.active && complete_flight(s, false, &ignored) != RAAS_OK)
 		return; /* complete_flight discarded everything already */
 	if (!raas_log_pending(s->log) && !s->npending && s->ncontracts == s->committed_contracts &&
 	    s->ninvoices == s->committed_invoices && s->ndisputes == s->committed_disputes &&
@@ -2093,14 +2094,32 @@ static void *sync_thread(void *arg)
 	return NULL;
 }
 
+/* Writes the derived files behind the committed state and advances `covered` to the log's
+ * durable end. */
+static raas_rc save_state(struct raas_store *s, struct raas_err *err)
+{
+	raas_rc rc;
+
+	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
+	    (rc = save_invoices(s, err)) || (rc = save_disputes(s, err)))
+		return rc;
+	raas_idtable_set_covered(s->ids, raas_log_durable(s->log));
+	s->state_behind = false;
+	return RAAS_OK;
+}
+
 /* Waits for the background batch; on success brings the derived state up to it, on failure
- * cuts the log back to its durable end and drops everything not durable. */
-static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
+ * cuts the log back to its durable end and drops everything not durable. The derived files
+ * and `covered` follow only when final (raas_store_commit_wait, close): a writer that
+ * commits batch after batch (raas ingest) rewrites them once, not per batch — measured, the
+ * renames cost 0.3 ms each and set ext4 writing out each new file — and a crash before they
+ * are written only makes the next open replay those batches. */
+static raas_rc complete_flight(struct raas_store *s, bool final, struct raas_err *err)
 {
 	raas_rc rc;
 
 	if (!s->flight.active)
-		return RAAS_OK;
+		return final && s->state_behind ? save_state(s, err) : RAAS_OK;
 	if (s->flight.threaded)
 		pthread_join(s->flight.thread, NULL);
 	s->flight.active = false;
@@ -2123,9 +2142,6 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 	s->committed_contracts = s->flight.ncontracts;
 	s->committed_invoices = s->flight.ninvoices;
 	s->committed_disputes = s->flight.ndisputes;
-	if ((rc = save_customers(s, err)) || (rc = save_contracts(s, err)) ||
-	    (rc = save_invoices(s, err)) || (rc = save_disputes(s, err)))
-		return rc;
 	if (s->flight.clock > s->clock) {
 		s->clock = s->flight.clock;
 		raas_idtable_set_clock(s->ids, s->clock);
@@ -2134,8 +2150,8 @@ static raas_rc complete_flight(struct raas_store *s, struct raas_err *err)
 		if (!s->flight.wrote && (rc = raas_idtable_sync_header(s->ids, err)))
 			return rc;
 	}
-	raas_idtable_set_covered(s->ids, raas_log_durable(s->log));
-	return RAAS_OK;
+	s->state_behind = true;
+	return final ? save_state(s, err) : RAAS_OK;
 }
 
 raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct raas_err *err)
@@ -2144,7 +2160,7 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 
 	if (!s->writable)
 		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
-	if ((rc = complete_flight(s, err)))
+	if ((rc = complete_flight(s, false, err)))
 		return rc;
 	if (s->flight.cap_entries < s->ncustomers) {
 		size_t cap = s->ncustomers * 2;
@@ -2196,7 +2212,7 @@ void raas_store_commit_join(struct raas_store *s)
 
 raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err)
 {
-	return complete_flight(s, err);
+	return complete_flight(s, true, err);
 }
 
 raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err)
