@@ -33,10 +33,15 @@ bool raas_idtable_trusted(const struct raas_idtable *t);
 /* For a writable table: maps every page writable at once (MADV_POPULATE_WRITE), so that the
  * inserts of a run neither fault nor, after a lookup mapped a page read-only, fault again
  * with a TLB flush of the other threads. Costs a pass over the table: for the hot table
- * only. Best effort (a kernel without it just faults as before). */
+ * only. Runs in a background thread, joined before the table is replaced or closed; best
+ * effort (a kernel without it just faults as before). */
 void raas_idtable_populate(struct raas_idtable *t);
 /* Empties the table (covered = 0, clock = INT64_MIN). */
 RAAS_WUR raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err);
+/* Empties the table in place, keeping its capacity and header (covered, clock). A crash in
+ * the middle leaves any subset of the entries: for a table whose entries are all in another
+ * one (the hot table after a merge), that loses nothing. */
+RAAS_WUR raas_rc raas_idtable_clear(struct raas_idtable *t, struct raas_err *err);
 
 uint64_t raas_idtable_covered(const struct raas_idtable *t);
 void raas_idtable_set_covered(struct raas_idtable *t, uint64_t pos);

@@ -1755,8 +1755,10 @@ out:
 /* Moves the recent ids into the cold index once there are many of them. Ingest dirties
  * one page of the index per new id, and each page a process dirties first costs a write
  * fault (ext4's page_mkwrite): a small hot table bounds that cost per run, and the cold
- * table is rewritten only every HOT_MAX ids. Crash-safe: the merge is idempotent and the
- * hot table is emptied by a rename afterwards. */
+ * table is rewritten only every HOT_MAX ids. Crash-safe: the merge is idempotent, and the
+ * hot table is emptied in place only after it (raas_idtable_clear), keeping its capacity
+ * and its page cache pages: each new file and each doubling from the smallest size cost as
+ * many freshly zeroed pages. */
 #define HOT_MAX ((size_t)1 << 19)
 
 static raas_rc merge_hot(struct raas_store *s, struct raas_err *err)
@@ -1767,7 +1769,7 @@ static raas_rc merge_hot(struct raas_store *s, struct raas_err *err)
 		return RAAS_OK;
 	if ((rc = raas_idtable_merge_into(s->hot, s->ids, err)))
 		return rc;
-	return raas_idtable_reset(s->hot, err);
+	return raas_idtable_clear(s->hot, err);
 }
 
 raas_rc raas_store_merge_recent(struct raas_store *s, struct raas_err *err)

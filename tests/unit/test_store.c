@@ -1366,6 +1366,44 @@ static void idtable_trust_and_reset(void **state)
 	raas_idtable_close(t);
 }
 
+/* Clearing (the hot table after a merge) empties the table in place: same file, same
+ * capacity, covered and clock kept, nothing findable, and it fills again. */
+static void idtable_clear_in_place(void **state)
+{
+	struct ctx *c = *state;
+	char path[256];
+	struct raas_idtable *t;
+	struct raas_err err;
+	uint64_t pos[2];
+	struct stat before, after;
+
+	pathf(path, sizeof path, "%s/ids.tbl", c->dir);
+	t = open_ids(path, true);
+	assert_int_equal(raas_idtable_reserve(t, 200000, &err), RAAS_OK);
+	for (uint64_t i = 0; i < 200000; i++)
+		raas_idtable_insert(t, test_key(i), i * 16);
+	raas_idtable_set_covered(t, 4096);
+	raas_idtable_set_clock(t, 77);
+	assert_int_equal(stat(path, &before), 0);
+	assert_int_equal(raas_idtable_clear(t, &err), RAAS_OK);
+	assert_int_equal(raas_idtable_count(t), 0);
+	for (uint64_t i = 0; i < 200000; i++)
+		assert_int_equal(raas_idtable_find(t, test_key(i), pos, 2), 0);
+	raas_idtable_insert(t, test_key(5), 80);
+	raas_idtable_close(t);
+	assert_int_equal(stat(path, &after), 0);
+	assert_true(before.st_ino == after.st_ino);
+	assert_int_equal(file_size(path), IDT_SIZE(IDT_MIN_CAP * 8));
+	t = open_ids(path, false);
+	assert_int_equal(raas_idtable_count(t), 1);
+	assert_int_equal(raas_idtable_find(t, test_key(5), pos, 2), 1);
+	assert_int_equal(pos[0], 80);
+	assert_int_equal(raas_idtable_find(t, test_key(6), pos, 2), 0);
+	assert_int_equal(raas_idtable_covered(t), 4096);
+	assert_true(raas_idtable_clock(t) == 77);
+	raas_idtable_close(t);
+}
+
 static void idtable_damaged(void **state)
 {
 	struct ctx *c = *state;
@@ -2846,6 +2884,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(idtable_insert_find, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_remove, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_growth, setup, teardown),
+	        cmocka_unit_test_setup_teardown(idtable_clear_in_place, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_replaced_in_two_renames, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_reopen_and_header, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_trust_and_reset, setup, teardown),
