@@ -745,17 +745,21 @@ static int fast_peek(const struct fast *f)
 	return f->p < f->end ? *f->p : -1;
 }
 
-static void fast_ws(struct fast *f)
+static void fast_ws_skip(struct fast *f)
 {
 	const unsigned char *p = f->p;
 
-	if (p == f->end || *p > ' ')
-		return; /* the usual case: compact JSON */
 	while (p < f->end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 		p++;
 	if (p != f->p)
 		f->ws = true;
 	f->p = p;
+}
+
+static inline void fast_ws(struct fast *f)
+{
+	if (f->p < f->end && *f->p <= ' ')
+		fast_ws_skip(f); /* (compact JSON has none) */
 }
 
 /* The string at f->p (its opening quote): its bytes between the quotes in *s, *n. */
@@ -960,6 +964,49 @@ static char *fast_put_quoted(char *o, const char *s, size_t n)
 	return o;
 }
 
+/* `"<time>"` in the leaf form, as put_time writes it, with the date part formatted once per
+ * day and thread (the events of a file mostly share a few days). */
+static char *fast_put_time(char *o, int64_t us)
+{
+	static _Thread_local struct {
+		int64_t day;
+		char text[16]; /* "YYYY-MM-DDT": years are 0000-9999 */
+	} date = {INT64_MIN, ""};
+	int64_t day = us / RAAS_US_PER_DAY, rem = us % RAAS_US_PER_DAY;
+	unsigned sec, micro;
+
+	if (rem < 0) {
+		rem += RAAS_US_PER_DAY;
+		day--;
+	}
+	if (day != date.day) {
+		char t[RAAS_TIME_FORMAT_MAX];
+		raas_time_format(day * RAAS_US_PER_DAY, 0, t);
+		memcpy(date.text, t, 11);
+		date.day = day;
+	}
+	sec = (unsigned)(rem / 1000000);
+	micro = (unsigned)(rem % 1000000);
+	*o++ = '"';
+	o = fast_put(o, date.text, 11);
+	*o++ = (char)('0' + sec / 36000);
+	*o++ = (char)('0' + sec / 3600 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sec / 600 % 6);
+	*o++ = (char)('0' + sec / 60 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sec % 60 / 10);
+	*o++ = (char)('0' + sec % 10);
+	if (micro) {
+		*o++ = '.';
+		for (unsigned div = 100000; div; div /= 10)
+			*o++ = (char)('0' + micro / div % 10);
+	}
+	*o++ = 'Z';
+	*o++ = '"';
+	return o;
+}
+
 /* The received time is the same for a whole ingest: formatted once per thread. */
 static _Thread_local struct {
 	int64_t us;
@@ -1064,7 +1111,7 @@ bool raas_event_parse_fast(const char *text, size_t len, const struct raas_event
 	o = fast_put(o, K_TYPE, sizeof K_TYPE - 1);
 	o = fast_put_quoted(o, ev.type, ev.type_len);
 	o = fast_put(o, K_TIME, sizeof K_TIME - 1);
-	o += put_time(o, ev.time_us);
+	o = fast_put_time(o, ev.time_us);
 	o = fast_put(o, K_RECEIVED, sizeof K_RECEIVED - 1);
 	if (received_us != received_cache.us) {
 		received_cache.len = put_time(received_cache.text, received_us);

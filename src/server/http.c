@@ -3,9 +3,15 @@
  *
  * URLs are given to the API undecoded (an identity unescape callback): a result id's "%2F"
  * must stay inside its path segment, so api.c decodes each segment and argument itself.
+ *
+ * libmicrohttpd is loaded (dlopen) when the server starts, not linked: with it and the TLS
+ * libraries it pulls in (gnutls, nettle, gmp, ...), every other command — `raas ingest`
+ * runs once per chunk of events — took 1.9 ms longer to start (measured: 3.8 ms against
+ * 1.8 ms for a program linked with libcrypto alone).
  */
 #include "server/server.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
 #include <pthread.h>
@@ -24,6 +30,49 @@
 #include "raas/time.h"
 
 #define HOST_TEXT_MAX 1025 /* NI_MAXHOST, which POSIX leaves out */
+
+/* The libmicrohttpd functions the server uses, from the shared library (see the top). */
+#define MHD_SONAME "libmicrohttpd.so.12"
+static struct {
+	__typeof__(MHD_add_response_header) *add_response_header;
+	__typeof__(MHD_create_response_from_buffer) *create_response_from_buffer;
+	__typeof__(MHD_destroy_response) *destroy_response;
+	__typeof__(MHD_get_connection_info) *get_connection_info;
+	__typeof__(MHD_get_connection_values) *get_connection_values;
+	__typeof__(MHD_get_daemon_info) *get_daemon_info;
+	__typeof__(MHD_lookup_connection_value) *lookup_connection_value;
+	__typeof__(MHD_queue_response) *queue_response;
+	__typeof__(MHD_quiesce_daemon) *quiesce_daemon;
+	__typeof__(MHD_start_daemon) *start_daemon;
+	__typeof__(MHD_stop_daemon) *stop_daemon;
+} mhd;
+
+/* POSIX's way to store what dlsym returns into a function pointer. */
+#define LOAD_MHD(lib, name) (*(void **)&mhd.name = dlsym(lib, "MHD_" #name))
+
+static raas_rc load_mhd(struct raas_err *err)
+{
+	void *lib;
+
+	if (mhd.start_daemon)
+		return RAAS_OK;
+	if (!(lib = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL)))
+		return raas_err_set(err, RAAS_E_STORAGE, NULL,
+		                    "cannot load libmicrohttpd (%s), which `raas serve` needs: %s "
+		                    "(Debian package libmicrohttpd12)",
+		                    MHD_SONAME, dlerror());
+	if (!(LOAD_MHD(lib, add_response_header) && LOAD_MHD(lib, create_response_from_buffer) &&
+	      LOAD_MHD(lib, destroy_response) && LOAD_MHD(lib, get_connection_info) &&
+	      LOAD_MHD(lib, get_connection_values) && LOAD_MHD(lib, get_daemon_info) &&
+	      LOAD_MHD(lib, lookup_connection_value) && LOAD_MHD(lib, queue_response) &&
+	      LOAD_MHD(lib, quiesce_daemon) && LOAD_MHD(lib, start_daemon) &&
+	      LOAD_MHD(lib, stop_daemon))) {
+		memset(&mhd, 0, sizeof mhd);
+		return raas_err_set(err, RAAS_E_STORAGE, NULL, "%s lacks a function raas needs: %s",
+		                    MHD_SONAME, dlerror());
+	}
+	return RAAS_OK;
+}
 
 struct server {
 	const struct raas_server_options *opt;
@@ -125,7 +174,7 @@ static void access_log(struct server *sv, struct MHD_Connection *conn, const cha
                        const char *url, const struct raas_http_response *res, double secs)
 {
 	const union MHD_ConnectionInfo *ci =
-	        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	        mhd.get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	char host[HOST_TEXT_MAX] = "-", t[RAAS_TIME_FORMAT_MAX];
 	struct timespec now;
 	struct raas_buf b;
@@ -164,23 +213,23 @@ static enum MHD_Result send_response(struct server *sv, struct MHD_Connection *c
                                      const char *method, const char *url,
                                      const struct raas_http_response *res, struct pending *p)
 {
-	struct MHD_Response *r = MHD_create_response_from_buffer(
+	struct MHD_Response *r = mhd.create_response_from_buffer(
 	        res->body.len, res->body.data ? res->body.data : (void *)"", MHD_RESPMEM_MUST_COPY);
 	enum MHD_Result ok;
 	double secs = seconds_since(&p->started);
 
 	if (!r)
 		return MHD_NO;
-	(void)MHD_add_response_header(r, "Content-Type", res->content_type);
+	(void)mhd.add_response_header(r, "Content-Type", res->content_type);
 	if (res->allow)
-		(void)MHD_add_response_header(r, "Allow", res->allow);
+		(void)mhd.add_response_header(r, "Allow", res->allow);
 	if (res->retry_after) {
 		char v[16];
 		snprintf(v, sizeof v, "%u", res->retry_after);
-		(void)MHD_add_response_header(r, "Retry-After", v);
+		(void)mhd.add_response_header(r, "Retry-After", v);
 	}
-	ok = MHD_queue_response(conn, res->status, r);
-	MHD_destroy_response(r);
+	ok = mhd.queue_response(conn, res->status, r);
+	mhd.destroy_response(r);
 	raas_api_count_request(sv->api, res->status, secs);
 	access_log(sv, conn, method, url, res, secs);
 	return ok;
@@ -243,7 +292,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		snprintf(msg, sizeof msg, "the body is larger than %zu bytes", sv->max_body);
 		return simple_error(sv, conn, method, url, p, 413, "too_large", msg);
 	}
-	if (MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &p->query) < 0)
+	if (mhd.get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg, &p->query) < 0)
 		return MHD_NO;
 	memset(&req, 0, sizeof req);
 	req.method = method;
@@ -253,9 +302,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		        sv, conn, method, url, p, 400, "malformed",
 		        "the request target is not well-formed (bad percent-encoding?)");
 	req.authorization =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	        mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
 	req.content_type =
-	        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	        mhd.lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.body = p->body.data ? p->body.data : "";
 	req.body_len = p->body.len;
 	raas_http_response_init(&res);
@@ -341,7 +390,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	pthread_cond_init(&sv.settle_cv, NULL);
 	sv.max_body = opt->api.max_body ? opt->api.max_body : RAAS_API_DEFAULT_MAX_BODY;
 	pthread_mutex_init(&sv.log_mu, NULL);
-	if ((rc = resolve(opt->listen, &ss, &sslen, err)))
+	if ((rc = load_mhd(err)) || (rc = resolve(opt->listen, &ss, &sslen, err)))
 		goto out;
 	if ((rc = raas_api_new(&opt->api, &sv.api, err)))
 		goto out;
@@ -351,7 +400,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(
+	d = mhd.start_daemon(
 	        MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
 	                MHD_USE_ERROR_LOG | (ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 	        0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -364,7 +413,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 		                  opt->listen, strerror(errno));
 		goto out;
 	}
-	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+	info = mhd.get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	if (getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof host, NULL, 0,
 	                NI_NUMERICHOST) != 0)
 		snprintf(host, sizeof host, "?");
@@ -381,7 +430,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 		;
 	/* Stop accepting first; then the settler finishes the tenant it is settling (its batch
 	 * is durable) and the deliverer its attempt, while requests in flight finish. */
-	MHD_quiesce_daemon(d);
+	mhd.quiesce_daemon(d);
 	pthread_mutex_lock(&sv.settle_mu);
 	sv.stopping = true;
 	pthread_cond_broadcast(&sv.settle_cv);
@@ -395,7 +444,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	     waited < 100 * (opt->shutdown_timeout ? opt->shutdown_timeout : 30);
 	     waited++)
 		nanosleep(&(struct timespec){.tv_nsec = 10000000}, NULL);
-	MHD_stop_daemon(d);
+	mhd.stop_daemon(d);
 	rc = RAAS_OK;
 out:
 	raas_api_free(sv.api);

@@ -1336,6 +1336,21 @@ static void fast_path(void **state)
 	     "\"properties\":{\"a\":{\"b\":[[]]}}}",
 	     &depth4, false);
 	fast(typical, &short_lines, false); /* longer than the limit */
+	/* times on both sides of 1970, with and without a fraction, at the ends of the years */
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"1969-12-31T23:59:59."
+	     "999999Z\"}",
+	     NULL, true);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"0000-01-01T00:00:00Z\"}",
+	     NULL, true);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"0001-02-03T04:05:06."
+	     "000007Z\"}",
+	     NULL, true);
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"9999-12-31T23:59:59.5-00:"
+	     "30\"}",
+	     NULL, false); /* beyond the years once in UTC */
+	fast("{\"id\":\"a\",\"customer\":\"c\",\"type\":\"t\",\"time\":\"9999-12-31T12:00:00+01:"
+	     "00\"}",
+	     NULL, true);
 
 	/* Left to the parser: escapes, control characters, exponents, number times, unknown,
 	 * repeated and missing fields, invalid UTF-8, bad numbers, anything after the object. */
