@@ -25,6 +25,8 @@
 #define HEADER_BYTES 4096
 #define MIN_CAPACITY ((uint64_t)1 << 16)
 #define BOOT_ID_LEN 40
+#define FILTER_BLOCK 64 /* bytes: one cache line */
+#define FILTER_BITS 6   /* bits set per key in its block */
 
 struct header {
 	char magic[8];
@@ -34,6 +36,7 @@ struct header {
 	int64_t clock_us;
 	uint32_t dirty;
 	char boot_id[BOOT_ID_LEN];
+	uint64_t filter_bytes; /* 0 (no filter) or capacity; 0 in tables made before filters */
 };
 
 struct slot {
@@ -50,6 +53,8 @@ struct raas_idtable {
 	unsigned char *map;
 	struct header *hdr;
 	struct slot *slots;
+	uint64_t *filter; /* filter_bytes bytes after the slots, or NULL */
+	uint64_t filter_blocks;
 	char boot_id[BOOT_ID_LEN];
 	pthread_t populator; /* raas_idtable_populate's thread, while populating */
 	bool populating;
@@ -101,18 +106,28 @@ static raas_rc map_file(struct raas_idtable *t, int fd, struct raas_err *err)
 	/* (on a bad header below the mapping stays in t->map, released by the caller) */
 	t->hdr = (struct header *)t->map;
 	t->slots = (struct slot *)(t->map + HEADER_BYTES);
+	t->filter = NULL;
+	t->filter_blocks = 0;
 	/* The size check divides, so that a damaged capacity cannot overflow it. */
 	if (memcmp(t->hdr->magic, MAGIC, 8) != 0 || t->hdr->capacity < MIN_CAPACITY ||
 	    (t->hdr->capacity & (t->hdr->capacity - 1)) ||
-	    (t->map_len - HEADER_BYTES) % sizeof(struct slot) != 0 ||
-	    (t->map_len - HEADER_BYTES) / sizeof(struct slot) != t->hdr->capacity)
+	    (t->hdr->filter_bytes && t->hdr->filter_bytes != t->hdr->capacity) ||
+	    t->map_len - HEADER_BYTES < t->hdr->filter_bytes ||
+	    (t->map_len - HEADER_BYTES - t->hdr->filter_bytes) % sizeof(struct slot) != 0 ||
+	    (t->map_len - HEADER_BYTES - t->hdr->filter_bytes) / sizeof(struct slot) !=
+	            t->hdr->capacity)
 		return raas_err_set(err, RAAS_E_STORAGE, t->path, "id index damaged (bad header)");
+	if (t->hdr->filter_bytes) {
+		t->filter = (uint64_t *)(t->map + HEADER_BYTES +
+		                         t->hdr->capacity * sizeof(struct slot));
+		t->filter_blocks = t->hdr->filter_bytes / FILTER_BLOCK;
+	}
 	return RAAS_OK;
 }
 
 /* Writes a new empty table of capacity slots into fd. */
-static raas_rc format_file(int fd, uint64_t capacity, const struct header *from, const char *path,
-                           struct raas_err *err)
+static raas_rc format_file(int fd, uint64_t capacity, bool filtered, const struct header *from,
+                           const char *path, struct raas_err *err)
 {
 	struct header h;
 
@@ -122,11 +137,13 @@ static raas_rc format_file(int fd, uint64_t capacity, const struct header *from,
 	memcpy(h.magic, MAGIC, 8);
 	h.capacity = capacity;
 	h.count = 0;
+	h.filter_bytes = filtered ? capacity : 0;
 	if (!from) {
 		h.clock_us = INT64_MIN;
 		h.covered = 0;
 	}
-	if (ftruncate(fd, (off_t)(HEADER_BYTES + capacity * sizeof(struct slot))) != 0)
+	if (ftruncate(fd,
+	              (off_t)(HEADER_BYTES + capacity * sizeof(struct slot) + h.filter_bytes)) != 0)
 		return sys_error(err, "cannot size the id index", path);
 	if (pwrite(fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
 		return sys_error(err, "cannot write the id index", path);
@@ -171,7 +188,8 @@ raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable *
 			rc = sys_error(err, "cannot stat the id index", path);
 			goto fail;
 		}
-		if (st.st_size == 0 && (rc = format_file(t->fd, MIN_CAPACITY, NULL, path, err)))
+		if (st.st_size == 0 &&
+		    (rc = format_file(t->fd, MIN_CAPACITY, false, NULL, path, err)))
 			goto fail;
 	}
 	rc = map_file(t, t->fd, err);
@@ -182,7 +200,7 @@ raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable *
 			munmap(t->map, t->map_len);
 			t->map = NULL;
 		}
-		if ((rc = format_file(t->fd, MIN_CAPACITY, NULL, path, err)) ||
+		if ((rc = format_file(t->fd, MIN_CAPACITY, false, NULL, path, err)) ||
 		    (rc = map_file(t, t->fd, err)))
 			goto fail;
 		t->hdr->dirty = 1; /* from an unknown past: untrusted */
@@ -247,11 +265,62 @@ uint64_t raas_idtable_key(const char *customer, size_t clen, const char *id, siz
 	return key ? key : 1;
 }
 
+/* ---- the filter ----
+ *
+ * A blocked Bloom filter in front of the slots (for the cold table: docs/internals/store.md):
+ * one byte per slot, in blocks of one cache line; a key picks its block with bits 32 and up
+ * (the slot uses the low bits) and sets FILTER_BITS bits in it, taken from the key times an
+ * odd constant. A key that was ever added is always reported as possible, so a lookup may
+ * skip the slots exactly when the filter says no. */
+
+static uint64_t *filter_block(const struct raas_idtable *t, uint64_t key)
+{
+	return t->filter + ((key >> 32) & (t->filter_blocks - 1)) * (FILTER_BLOCK / 8);
+}
+
+/* The key's bits in its block: 9-bit groups from the top of a mix of all its bits. */
+static uint64_t filter_hash(uint64_t key)
+{
+	return (key ^ (key >> 29)) * UINT64_C(0x9e3779b97f4a7c15);
+}
+
+static void filter_add(struct raas_idtable *t, uint64_t key)
+{
+	uint64_t *b, h = filter_hash(key);
+
+	if (!t->filter)
+		return;
+	b = filter_block(t, key);
+	for (int i = 0; i < FILTER_BITS; i++, h <<= 9) {
+		unsigned bit = (unsigned)(h >> 55);
+		b[bit >> 6] |= UINT64_C(1) << (bit & 63);
+	}
+}
+
+bool raas_idtable_may_contain(const struct raas_idtable *t, uint64_t key)
+{
+	const uint64_t *b;
+	uint64_t h = filter_hash(key);
+
+	if (!t->filter)
+		return true;
+	b = filter_block(t, key);
+	for (int i = 0; i < FILTER_BITS; i++, h <<= 9) {
+		unsigned bit = (unsigned)(h >> 55);
+		if (!(b[bit >> 6] & (UINT64_C(1) << (bit & 63))))
+			return false;
+	}
+	return true;
+}
+
 size_t raas_idtable_find(const struct raas_idtable *t, uint64_t key, uint64_t *positions,
                          size_t max)
 {
 	uint64_t mask = t->hdr->capacity - 1;
 	size_t n = 0;
+
+	if (!raas_idtable_may_contain(t, key))
+		return 0;
 
 	for (uint64_t i = key & mask;; i = (i + 1) & mask) {
 		const struct slot *s = &t->slots[i];
@@ -285,12 +354,22 @@ static void insert_into(struct slot *slots, uint64_t capacity, uint64_t key, uin
 
 void raas_idtable_prefetch(const struct raas_idtable *t, uint64_t key)
 {
-	__builtin_prefetch(&t->slots[key & (t->hdr->capacity - 1)]);
+	if (t->filter)
+		__builtin_prefetch(filter_block(t, key)); /* the slot is rarely read then */
+	else
+		__builtin_prefetch(&t->slots[key & (t->hdr->capacity - 1)]);
+}
+
+/* The filter first: a crash in between leaves a key the filter knows and the slots not. */
+static void add(struct raas_idtable *t, uint64_t key, uint64_t pos)
+{
+	filter_add(t, key);
+	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);
 }
 
 void raas_idtable_insert(struct raas_idtable *t, uint64_t key, uint64_t pos)
 {
-	insert_into(t->slots, t->hdr->capacity, key, pos, &t->hdr->count);
+	add(t, key, pos);
 }
 
 raas_rc raas_idtable_merge_into(const struct raas_idtable *src, struct raas_idtable *dst,
@@ -307,8 +386,7 @@ raas_rc raas_idtable_merge_into(const struct raas_idtable *src, struct raas_idta
 	(void)madvise(dst->map, dst->map_len, MADV_POPULATE_WRITE);
 	for (uint64_t i = 0; i < src->hdr->capacity; i++)
 		if (src->slots[i].key)
-			insert_into(dst->slots, dst->hdr->capacity, src->slots[i].key,
-			            src->slots[i].pos, &dst->hdr->count);
+			add(dst, src->slots[i].key, src->slots[i].pos);
 	return RAAS_OK;
 }
 
@@ -371,7 +449,8 @@ raas_rc raas_idtable_sync(struct raas_idtable *t, struct raas_err *err)
 
 /* Replaces the table by an empty one of capacity slots (or a copy with its entries when
  * copy is set), through a new file renamed over the old. */
-static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, struct raas_err *err)
+static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, bool filtered,
+                       struct raas_err *err)
 {
 	char tmp[4096], old[4096 + 8];
 	struct raas_idtable n;
@@ -385,7 +464,8 @@ static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, str
 	fd = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sys_error(err, "cannot create the id index", tmp);
-	if ((rc = format_file(fd, capacity, t->hdr, tmp, err)) || (rc = map_file(&n, fd, err))) {
+	if ((rc = format_file(fd, capacity, filtered, t->hdr, tmp, err)) ||
+	    (rc = map_file(&n, fd, err))) {
 		if (n.map != t->map)
 			munmap(n.map, n.map_len);
 		close(fd);
@@ -396,8 +476,7 @@ static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, str
 		(void)madvise(n.map, n.map_len, MADV_POPULATE_WRITE); /* as in merge_into */
 		for (uint64_t i = 0; i < t->hdr->capacity; i++)
 			if (t->slots[i].key)
-				insert_into(n.slots, capacity, t->slots[i].key, t->slots[i].pos,
-				            &n.hdr->count);
+				add(&n, t->slots[i].key, t->slots[i].pos);
 	} else {
 		n.hdr->covered = 0;
 		n.hdr->clock_us = INT64_MIN;
@@ -424,6 +503,8 @@ static raas_rc rebuild(struct raas_idtable *t, uint64_t capacity, bool copy, str
 	t->map_len = n.map_len;
 	t->hdr = n.hdr;
 	t->slots = n.slots;
+	t->filter = n.filter;
+	t->filter_blocks = n.filter_blocks;
 	return RAAS_OK;
 }
 
@@ -436,12 +517,12 @@ raas_rc raas_idtable_reserve(struct raas_idtable *t, size_t n, struct raas_err *
 		capacity *= 2;
 	if (capacity == t->hdr->capacity)
 		return RAAS_OK;
-	return rebuild(t, capacity, true, err);
+	return rebuild(t, capacity, true, t->filter != NULL, err);
 }
 
 raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err)
 {
-	return rebuild(t, MIN_CAPACITY, false, err);
+	return rebuild(t, MIN_CAPACITY, false, t->filter != NULL, err);
 }
 
 raas_rc raas_idtable_clear(struct raas_idtable *t, struct raas_err *err)
@@ -449,7 +530,7 @@ raas_rc raas_idtable_clear(struct raas_idtable *t, struct raas_err *err)
 	/* Written with pwrite from a zero buffer (calloc maps the zero page, so it costs no
 	 * memory): the table's page cache pages are reused, where a new file would need as
 	 * many fresh zeroed pages. */
-	size_t chunk = (size_t)1 << 20, total = (size_t)t->hdr->capacity * sizeof(struct slot);
+	size_t chunk = (size_t)1 << 20, total = t->map_len - HEADER_BYTES; /* slots, filter */
 	char *zeros = raas_calloc(1, chunk);
 
 	if (!zeros)
@@ -487,4 +568,11 @@ void raas_idtable_populate(struct raas_idtable *t)
 	t->populating = pthread_create(&t->populator, NULL, populate_main, t) == 0;
 	if (!t->populating)
 		(void)populate_main(t);
+}
+
+raas_rc raas_idtable_use_filter(struct raas_idtable *t, struct raas_err *err)
+{
+	if (t->filter || !t->writable)
+		return RAAS_OK;
+	return rebuild(t, t->hdr->capacity, true, true, err);
 }

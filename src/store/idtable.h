@@ -36,6 +36,13 @@ bool raas_idtable_trusted(const struct raas_idtable *t);
  * only. Runs in a background thread, joined before the table is replaced or closed; best
  * effort (a kernel without it just faults as before). */
 void raas_idtable_populate(struct raas_idtable *t);
+/* Gives a writable table a filter (a one-byte-per-slot Bloom filter in its file, kept
+ * through growth) if it has none yet, by rewriting it: lookups of ids it does not hold then
+ * mostly read one cache line of the filter instead of a random page of the slots. For the
+ * large cold table. */
+RAAS_WUR raas_rc raas_idtable_use_filter(struct raas_idtable *t, struct raas_err *err);
+/* False when the filter proves key was never added (always true without a filter). */
+bool raas_idtable_may_contain(const struct raas_idtable *t, uint64_t key);
 /* Empties the table (covered = 0, clock = INT64_MIN). */
 RAAS_WUR raas_rc raas_idtable_reset(struct raas_idtable *t, struct raas_err *err);
 /* Empties the table in place, keeping its capacity and header (covered, clock). A crash in

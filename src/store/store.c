@@ -1841,7 +1841,8 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 	}
 	if ((rc = raas_idtable_open(path, writable, &s->hot, err)))
 		goto fail;
-	if ((rc = recover(s, err)) || (writable && (rc = merge_hot(s, err))))
+	if ((rc = recover(s, err)) ||
+	    (writable && ((rc = raas_idtable_use_filter(s->ids, err)) || (rc = merge_hot(s, err)))))
 		goto fail;
 	if (writable)
 		raas_idtable_populate(s->hot);
