@@ -361,7 +361,9 @@ raas_rc raas_event_parse(struct raas_arena *arena, const char *text, size_t len,
 		counted--;
 	if (counted > max_bytes) {
 		if (id_out) {
-			*id_out = recover_id(arena, text, len, &id_len);
+			/* From the first max_bytes + 1 bytes only, as for a line too long to be
+			 * read whole (ingest.c): the same line gets the same report either way. */
+			*id_out = recover_id(arena, text, max_bytes + 1, &id_len);
 			if (id_len_out)
 				*id_len_out = *id_out ? id_len : 0;
 		}

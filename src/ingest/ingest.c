@@ -785,10 +785,10 @@ raas_rc raas_ingest_fd(struct raas_ingest *in, int fd, struct raas_err *err)
 			size_t id_len = 0;
 			snprintf(msg, sizeof msg, "event longer than %zu bytes", max);
 			++line;
-			/* Its id, when it comes early enough to be in the window. */
+			/* Its id, when it comes within its first max + 1 bytes (as in
+			 * raas_event_parse, which reads the lines that fit in a window). */
 			raas_arena_reset(&in->check);
-			id = raas_event_recover_id(&in->check, w->buf + start, w->len - start,
-			                           &id_len);
+			id = raas_event_recover_id(&in->check, w->buf + start, max + 1, &id_len);
 			if ((rc = add_problem(&in->rejected, in->opt.lines ? line : line - 1, id,
 			                      id_len, NULL, msg, err)))
 				goto out;

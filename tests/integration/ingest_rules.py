@@ -290,6 +290,15 @@ def event_size_limit():
     big = '{"properties":{"s":"' + "a" * (1 << 20) + '"},' + ev(id="big")[1:]
     expect("a 1 MiB line, id last", ingest(d, [big, ev(id="after")]), 0,
            report(1, 0, [(1, None, "event longer than 65536 bytes")], [], (1, ["acme"])), "")
+    # The id counts only within the first 65,537 bytes, however much of the line was read.
+    d = fresh()
+    late = '{"properties":{"s":"' + "a" * 66000 + '"},' + ev(id="late")[1:]
+    expect("a 66 KB line, id after its first 65,537 bytes", ingest(d, [late]), 0,
+           report(0, 0, [(1, None, "event longer than 65536 bytes")], [], (0, [])), "")
+    d = fresh()
+    early = '{"properties":{"s":"' + "a" * 65450 + '"},' + ev(id="early")[1:]
+    expect("a 65,547-byte line, id within its first 65,537 bytes", ingest(d, [early]), 0,
+           report(0, 0, [(1, "early", "event longer than 65536 bytes")], [], (0, [])), "")
     d = fresh()
     big = ev(id="big")[:-1] + ',"properties":{"s":"' + "a" * (1 << 20) + '"}}'
     expect("a 1 MiB line, id first", ingest(d, [ev(id="before"), big, ev(id="after")]), 0,
