@@ -75,6 +75,8 @@ raas_rc raas_ingest_begin(struct raas_store *s, const struct raas_ingest_options
 	raas_arena_init(&in->check, 0);
 	raas_buf_init(&in->leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	raas_buf_init(&in->scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
+	if (!in->opt.no_commit && !in->opt.atomic)
+		raas_store_expect_batch(s, in->opt.batch_size);
 	*out = in;
 	return RAAS_OK;
 }

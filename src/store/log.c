@@ -7,6 +7,7 @@
  *  32  i64 clock (µs)       40  leaf bytes
  * checksum = XXH3_64(leaf, seed = XXH3_64(bytes 16..39)).
  */
+#define _DEFAULT_SOURCE /* madvise, MADV_POPULATE_WRITE */
 #include "store/log.h"
 
 #include <dirent.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -557,6 +559,23 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	log->pending_end = at + size;
 	*pos = at;
 	return RAAS_OK;
+}
+
+void raas_log_expect(struct raas_log *log, size_t bytes)
+{
+	struct batch *b[2] = {&log->pending, &log->flight};
+
+	for (int k = 0; k < 2; k++) {
+		struct raas_buf *buf = &b[k]->buf;
+		uintptr_t from, to;
+		if (buf->cap >= bytes || raas_buf_reserve(buf, bytes - buf->len) != RAAS_OK)
+			continue;
+		/* The whole pages inside the buffer; a kernel without this just faults later. */
+		from = ((uintptr_t)buf->data + 4095) & ~(uintptr_t)4095;
+		to = ((uintptr_t)buf->data + buf->cap) & ~(uintptr_t)4095;
+		if (to > from)
+			(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+	}
 }
 
 size_t raas_log_pending(const struct raas_log *log)

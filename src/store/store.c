@@ -2035,6 +2035,13 @@ raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
 	return RAAS_OK;
 }
 
+void raas_store_expect_batch(struct raas_store *s, size_t events)
+{
+	/* An event record of the benchmark workload takes about 240 bytes. */
+	if (s->writable && events <= SIZE_MAX / 256)
+		raas_log_expect(s->log, events * 256);
+}
+
 size_t raas_store_pending(const struct raas_store *s)
 {
 	return s->npending + (s->ncontracts - s->committed_contracts) +

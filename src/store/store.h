@@ -249,6 +249,9 @@ RAAS_WUR raas_rc raas_store_add_invoice(struct raas_store *s, const struct raas_
                                         struct raas_err *err);
 /* Number of entries in the batch. */
 size_t raas_store_pending(const struct raas_store *s);
+/* Says that batches of about events events will follow (raas_log_expect: room made and
+ * mapped at once). */
+void raas_store_expect_batch(struct raas_store *s, size_t events);
 /* Makes the batch durable, updates the derived state and records clock (which may be the
  * only change). On failure nothing of the batch remains and RAAS_E_STORAGE says why. */
 RAAS_WUR raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err);
