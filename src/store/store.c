@@ -1789,7 +1789,7 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
                                struct raas_store **out, struct raas_err *err)
 {
 	struct raas_store *s = raas_calloc(1, sizeof *s);
-	char path[PATH_LEN];
+	char path[PATH_LEN], old[PATH_LEN];
 	raas_rc rc;
 
 	if (s)
@@ -1831,7 +1831,10 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
 		goto fail;
 	pathf(path, "%s/state/ids-hot.tbl", s->tdir);
-	if (!writable && access(path, F_OK) != 0) {
+	pathf(old, "%s/state/ids-hot.tbl.old", s->tdir);
+	/* (with only ids-hot.tbl.old, a replacement stopped between its renames: the table
+	 * reads it) */
+	if (!writable && access(path, F_OK) != 0 && access(old, F_OK) != 0) {
 		/* Made by a release before the index had two parts: only a writer rebuilds it. */
 		rc = raas_err_set(err, RAAS_E_STORAGE, path,
 		                  "missing: the derived state needs rebuilding, which a writing "
@@ -2037,8 +2040,11 @@ raas_rc raas_store_add_contract(struct raas_store *s, uint32_t customer_no,
 
 void raas_store_expect_batch(struct raas_store *s, size_t events)
 {
-	/* An event record of the benchmark workload takes about 240 bytes. */
-	if (s->writable && events <= SIZE_MAX / 256)
+	/* An event record of the benchmark workload takes about 240 bytes. Not while a batch
+	 * is being written: its buffer is the sync thread's. Up to 64 MiB each. */
+	if (events > ((size_t)1 << 18))
+		events = (size_t)1 << 18;
+	if (s->writable && !s->flight.active)
 		raas_log_expect(s->log, events * 256);
 }
 

@@ -1947,6 +1947,36 @@ static void store_open_not_data_dir(void **state)
 
 /* ---- store: customers, events, contracts, clock ---- */
 
+/* A writer that stopped between the two renames of a hot-table replacement leaves only
+ * ids-hot.tbl.old: a reader opens the store from it, and the next writer puts it back. */
+static void store_hot_table_between_renames(void **state)
+{
+	struct ctx *c = *state;
+	struct data d;
+	struct raas_store *s;
+	char hot[420], old[430];
+	int64_t t1 = at("2026-01-06T00:00:00Z");
+
+	new_data(c, &d);
+	s = open_store(&d, true);
+	add_event(s, "c1", "e1", t1);
+	commit(s, t1);
+	raas_store_close(s);
+	pathf(hot, sizeof hot, "%s/state/ids-hot.tbl", d.tdir);
+	pathf(old, sizeof old, "%s.old", hot);
+	assert_int_equal(rename(hot, old), 0);
+
+	s = open_store(&d, false);
+	expect_event(s, "c1", "e1", 0, 0, t1);
+	raas_store_close(s);
+	assert_int_equal(file_size(hot), -1);
+	s = open_store(&d, true);
+	expect_event(s, "c1", "e1", 0, 0, t1);
+	raas_store_close(s);
+	assert_true(file_size(hot) > 0);
+	assert_int_equal(file_size(old), -1);
+}
+
 static void store_customers_and_events(void **state)
 {
 	struct ctx *c = *state;
@@ -2952,6 +2982,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(idtable_insert_find, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_remove, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_growth, setup, teardown),
+	        cmocka_unit_test_setup_teardown(store_hot_table_between_renames, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_filter, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_clear_in_place, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_replaced_in_two_renames, setup, teardown),
