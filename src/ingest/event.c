@@ -446,15 +446,50 @@ bool raas_event_same_content(const struct raas_event *a, const struct raas_event
 
 /* ---- leaf bytes ---- */
 
-/* Appends `"<time>"` in the leaf form (UTC, settlement.md's invoice form). */
+/* Writes `"<time>"` in the leaf form (UTC, settlement.md's invoice form) at p and returns its
+ * length. Leaves are written at ingest speed and a file's events mostly share a few days:
+ * the date part is formatted once per day and thread, the time of day by hand. */
 static size_t put_time(char *p, int64_t us)
 {
-	size_t n = 0;
+	static _Thread_local struct {
+		int64_t day;
+		char text[16]; /* "YYYY-MM-DDT": years are 0000-9999 */
+	} date = {INT64_MIN, ""};
+	int64_t day = us / RAAS_US_PER_DAY, rem = us % RAAS_US_PER_DAY;
+	unsigned sec, micro;
+	char *o = p;
 
-	p[n++] = '"';
-	n += raas_time_format(us, 0, p + n);
-	p[n++] = '"';
-	return n;
+	if (rem < 0) {
+		rem += RAAS_US_PER_DAY;
+		day--;
+	}
+	if (day != date.day) {
+		char t[RAAS_TIME_FORMAT_MAX];
+		raas_time_format(day * RAAS_US_PER_DAY, 0, t);
+		memcpy(date.text, t, 11);
+		date.day = day;
+	}
+	sec = (unsigned)(rem / 1000000);
+	micro = (unsigned)(rem % 1000000);
+	*o++ = '"';
+	memcpy(o, date.text, 11);
+	o += 11;
+	*o++ = (char)('0' + sec / 36000);
+	*o++ = (char)('0' + sec / 3600 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sec / 600 % 6);
+	*o++ = (char)('0' + sec / 60 % 10);
+	*o++ = ':';
+	*o++ = (char)('0' + sec % 60 / 10);
+	*o++ = (char)('0' + sec % 10);
+	if (micro) {
+		*o++ = '.';
+		for (unsigned div = 100000; div; div /= 10)
+			*o++ = (char)('0' + micro / div % 10);
+	}
+	*o++ = 'Z';
+	*o++ = '"';
+	return (size_t)(o - p);
 }
 
 #define K_HEAD "{\"kind\":\"event\",\"customer\":"
@@ -966,56 +1001,6 @@ static char *fast_put_quoted(char *o, const char *s, size_t n)
 	return o;
 }
 
-/* `"<time>"` in the leaf form, as put_time writes it, with the date part formatted once per
- * day and thread (the events of a file mostly share a few days). */
-static char *fast_put_time(char *o, int64_t us)
-{
-	static _Thread_local struct {
-		int64_t day;
-		char text[16]; /* "YYYY-MM-DDT": years are 0000-9999 */
-	} date = {INT64_MIN, ""};
-	int64_t day = us / RAAS_US_PER_DAY, rem = us % RAAS_US_PER_DAY;
-	unsigned sec, micro;
-
-	if (rem < 0) {
-		rem += RAAS_US_PER_DAY;
-		day--;
-	}
-	if (day != date.day) {
-		char t[RAAS_TIME_FORMAT_MAX];
-		raas_time_format(day * RAAS_US_PER_DAY, 0, t);
-		memcpy(date.text, t, 11);
-		date.day = day;
-	}
-	sec = (unsigned)(rem / 1000000);
-	micro = (unsigned)(rem % 1000000);
-	*o++ = '"';
-	o = fast_put(o, date.text, 11);
-	*o++ = (char)('0' + sec / 36000);
-	*o++ = (char)('0' + sec / 3600 % 10);
-	*o++ = ':';
-	*o++ = (char)('0' + sec / 600 % 6);
-	*o++ = (char)('0' + sec / 60 % 10);
-	*o++ = ':';
-	*o++ = (char)('0' + sec % 60 / 10);
-	*o++ = (char)('0' + sec % 10);
-	if (micro) {
-		*o++ = '.';
-		for (unsigned div = 100000; div; div /= 10)
-			*o++ = (char)('0' + micro / div % 10);
-	}
-	*o++ = 'Z';
-	*o++ = '"';
-	return o;
-}
-
-/* The received time is the same for a whole ingest: formatted once per thread. */
-static _Thread_local struct {
-	int64_t us;
-	size_t len;
-	char text[RAAS_TIME_FORMAT_MAX + 2];
-} received_cache = {INT64_MIN, 0, ""};
-
 bool raas_event_parse_fast(const char *text, size_t len, const struct raas_event_limits *limits,
                            int64_t received_us, struct raas_event *out, struct raas_buf *b)
 {
@@ -1113,13 +1098,9 @@ bool raas_event_parse_fast(const char *text, size_t len, const struct raas_event
 	o = fast_put(o, K_TYPE, sizeof K_TYPE - 1);
 	o = fast_put_quoted(o, ev.type, ev.type_len);
 	o = fast_put(o, K_TIME, sizeof K_TIME - 1);
-	o = fast_put_time(o, ev.time_us);
+	o += put_time(o, ev.time_us);
 	o = fast_put(o, K_RECEIVED, sizeof K_RECEIVED - 1);
-	if (received_us != received_cache.us) {
-		received_cache.len = put_time(received_cache.text, received_us);
-		received_cache.us = received_us;
-	}
-	o = fast_put(o, received_cache.text, received_cache.len);
+	o += put_time(o, received_us);
 	o = fast_put(o, K_PROPERTIES, sizeof K_PROPERTIES - 1);
 	if (!props) {
 		o = fast_put(o, "{}", 2);

@@ -150,6 +150,14 @@ static raas_rc format_file(int fd, uint64_t capacity, bool filtered, const struc
 	return RAAS_OK;
 }
 
+bool raas_idtable_exists(const char *path)
+{
+	char old[4096];
+
+	snprintf(old, sizeof old, "%s.old", path);
+	return access(path, F_OK) == 0 || access(old, F_OK) == 0;
+}
+
 raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable **out,
                           struct raas_err *err)
 {

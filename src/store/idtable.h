@@ -24,6 +24,9 @@ struct raas_idtable;
  * with raas_idtable_close). */
 RAAS_WUR raas_rc raas_idtable_open(const char *path, bool writable, struct raas_idtable **out,
                                    struct raas_err *err);
+/* Whether a table exists at path: the file, or the old one that raas_idtable_open takes
+ * back when a replacement stopped between its two renames. */
+bool raas_idtable_exists(const char *path);
 /* Takes t (NULL is fine). */
 void raas_idtable_close(struct raas_idtable *t);
 

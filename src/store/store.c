@@ -1789,7 +1789,7 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
                                struct raas_store **out, struct raas_err *err)
 {
 	struct raas_store *s = raas_calloc(1, sizeof *s);
-	char path[PATH_LEN], old[PATH_LEN];
+	char path[PATH_LEN];
 	raas_rc rc;
 
 	if (s)
@@ -1831,10 +1831,7 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
 		goto fail;
 	pathf(path, "%s/state/ids-hot.tbl", s->tdir);
-	pathf(old, "%s/state/ids-hot.tbl.old", s->tdir);
-	/* (with only ids-hot.tbl.old, a replacement stopped between its renames: the table
-	 * reads it) */
-	if (!writable && access(path, F_OK) != 0 && access(old, F_OK) != 0) {
+	if (!writable && !raas_idtable_exists(path)) {
 		/* Made by a release before the index had two parts: only a writer rebuilds it. */
 		rc = raas_err_set(err, RAAS_E_STORAGE, path,
 		                  "missing: the derived state needs rebuilding, which a writing "
