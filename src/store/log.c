@@ -7,7 +7,7 @@
  *  32  i64 clock (µs)       40  leaf bytes
  * checksum = XXH3_64(leaf, seed = XXH3_64(bytes 16..39)).
  */
-#define _DEFAULT_SOURCE /* madvise, MADV_POPULATE_WRITE */
+#define _GNU_SOURCE /* O_DIRECT, madvise, MADV_POPULATE_WRITE */
 #include "store/log.h"
 
 #include <dirent.h>
@@ -27,6 +27,12 @@
 #define MAGIC 0x31524c52u /* "RLR1" */
 #define MAX_SEGMENTS 4096
 #define SCAN_CHUNK ((size_t)8 << 20)
+/* Direct writes: file offsets, lengths and memory aligned to this (any logical block size
+ * up to a page), and only for runs of at least DIRECT_MIN bytes (a small batch is cheaper
+ * to copy into the page cache than to send to the device on its own). */
+#define ALIGN ((size_t)4096)
+#define DIRECT_MIN ((size_t)64 << 10)
+#define BATCH_MAX ((size_t)4 << 30)
 
 struct piece {
 	uint64_t pos; /* where these bytes go */
@@ -34,9 +40,14 @@ struct piece {
 	size_t len;
 };
 
-/* Records in memory: a contiguous run of them per segment is a piece. */
+/* Records in memory: a contiguous run of them per segment is a piece. The memory is
+ * ALIGN-aligned and each piece starts at the same offset modulo ALIGN as its place in its
+ * segment, so the whole blocks of a piece can be written from it directly (put_flight). */
 struct batch {
-	struct raas_buf buf;
+	char *raw; /* the allocation (owned); data is its first ALIGN-aligned byte */
+	char *data;
+	size_t len, cap;
+	size_t bytes; /* record bytes (len less the alignment gaps between pieces) */
 	struct piece *pieces;
 	size_t npieces, cap_pieces;
 };
@@ -45,6 +56,14 @@ struct raas_log {
 	char *dir;
 	bool writable;
 	int fds[MAX_SEGMENTS]; /* -1 when not open */
+	/* The same segments opened with O_DIRECT for writing (-1: not open). A file system
+	 * that refuses O_DIRECT clears direct at the first open; a direct write it refuses
+	 * (EINVAL) sets direct_refused, in the thread that writes, and later batches are copied
+	 * through the page cache like small ones. */
+	int dfds[MAX_SEGMENTS];
+	bool direct;
+	bool direct_refused;
+	uint64_t direct_bytes; /* written with O_DIRECT so far */
 	uint32_t nsegments;    /* segments 0 .. nsegments-1 exist */
 	uint64_t end;          /* position after the last written record */
 	struct batch pending;  /* records added since the last write */
@@ -136,6 +155,22 @@ static int segment_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
 	return log->fds[seg];
 }
 
+/* Opens segment seg for direct writes; -1 with err set, or -1 with log->direct cleared
+ * when the file system does not do O_DIRECT (tmpfs before Linux 6.6, some FUSE). */
+static int direct_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
+{
+	char path[4096];
+	int fd;
+
+	segment_path(log, seg, path, sizeof path);
+	fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0 && errno == EINVAL)
+		log->direct = false;
+	else if (fd < 0)
+		sys_error(err, "cannot open log segment", path);
+	return fd;
+}
+
 static raas_rc fsync_dir(const char *dir, struct raas_err *err)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -179,9 +214,8 @@ raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, str
 	}
 	log->writable = writable;
 	for (int i = 0; i < MAX_SEGMENTS; i++)
-		log->fds[i] = -1;
-	raas_buf_init(&log->pending.buf, (size_t)4 << 30);
-	raas_buf_init(&log->flight.buf, (size_t)4 << 30);
+		log->fds[i] = log->dfds[i] = -1;
+	log->direct = writable;
 	log->flight_in_files = true;
 	/* Segments are numbered densely from 0; find the last one. */
 	for (log->nsegments = 0; log->nsegments < MAX_SEGMENTS; log->nsegments++) {
@@ -221,12 +255,15 @@ void raas_log_close(struct raas_log *log)
 {
 	if (!log)
 		return;
-	for (int i = 0; i < MAX_SEGMENTS; i++)
+	for (int i = 0; i < MAX_SEGMENTS; i++) {
 		if (log->fds[i] >= 0)
 			close(log->fds[i]);
-	raas_buf_free(&log->pending.buf);
+		if (log->dfds[i] >= 0)
+			close(log->dfds[i]);
+	}
+	raas_free(log->pending.raw);
 	raas_free(log->pending.pieces);
-	raas_buf_free(&log->flight.buf);
+	raas_free(log->flight.raw);
 	raas_free(log->flight.pieces);
 	raas_free(log->dir);
 	raas_free(log);
@@ -249,6 +286,10 @@ static raas_rc cut_at(struct raas_log *log, uint64_t pos, struct raas_err *err)
 		if (log->fds[s] >= 0) {
 			close(log->fds[s]);
 			log->fds[s] = -1;
+		}
+		if (log->dfds[s] >= 0) {
+			close(log->dfds[s]);
+			log->dfds[s] = -1;
 		}
 		segment_path(log, s, path, sizeof path);
 		if (unlink(path) != 0 && errno != ENOENT)
@@ -448,7 +489,7 @@ static raas_rc read_batch(const struct batch *b, uint64_t pos, struct raas_log_r
 		raas_rc rc;
 		if (pos < p->pos || pos >= p->pos + p->len)
 			continue;
-		hdr = (const unsigned char *)b->buf.data + p->off + (pos - p->pos);
+		hdr = (const unsigned char *)b->data + p->off + (pos - p->pos);
 		len = check_header(hdr, p->pos + p->len - pos);
 		if (len < 0)
 			break;
@@ -511,13 +552,37 @@ raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_log_record
 	return RAAS_OK;
 }
 
+/* Makes room for n more bytes in b, keeping its alignment; RAAS_E_NOMEM. */
+static raas_rc batch_reserve(struct batch *b, size_t n)
+{
+	size_t cap = b->cap ? b->cap : 64 << 10;
+	char *raw, *data;
+
+	if (n > BATCH_MAX || b->len > BATCH_MAX - n)
+		return RAAS_E_STORAGE; /* a batch of 4 GiB: the caller commits far earlier */
+	if (b->len + n <= b->cap)
+		return RAAS_OK;
+	while (cap < b->len + n)
+		cap *= 2;
+	raw = raas_malloc(cap + ALIGN);
+	if (!raw)
+		return RAAS_E_NOMEM;
+	data = raw + (ALIGN - (uintptr_t)raw % ALIGN) % ALIGN;
+	if (b->len)
+		memcpy(data, b->data, b->len);
+	raas_free(b->raw);
+	b->raw = raw;
+	b->data = data;
+	b->cap = cap;
+	return RAAS_OK;
+}
+
 raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t customer_no,
                      uint64_t customer_seq, int64_t clock_us, const char *leaf, size_t len,
                      uint64_t *pos)
 {
 	struct batch *b = &log->pending;
 	unsigned char hdr[RAAS_LOG_HEADER_BYTES] = {0};
-	static const unsigned char zeros[8] = {0};
 	size_t size = record_size(len);
 	uint64_t at = log->pending_end;
 	raas_rc rc;
@@ -526,6 +591,10 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 		return RAAS_E_INPUT;
 	if (off_of(at) + size > RAAS_LOG_SEGMENT_MAX)
 		at = make_pos(seg_of(at) + 1, 0); /* does not fit: starts the next segment */
+	/* Room for the whole record (and a piece's alignment gap) first, so that a failure
+	 * leaves the batch as it was. */
+	if ((rc = batch_reserve(b, size + ALIGN)))
+		return rc;
 	if (b->npieces == 0 ||
 	    b->pieces[b->npieces - 1].pos + b->pieces[b->npieces - 1].len != at) {
 		if (b->npieces == b->cap_pieces) {
@@ -536,8 +605,10 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 			b->pieces = p;
 			b->cap_pieces = cap;
 		}
+		/* The gap puts the piece at its file offset modulo ALIGN. */
+		b->len += (off_of(at) % ALIGN - b->len % ALIGN + ALIGN) % ALIGN;
 		b->pieces[b->npieces].pos = at;
-		b->pieces[b->npieces].off = b->buf.len;
+		b->pieces[b->npieces].off = b->len;
 		b->pieces[b->npieces].len = 0;
 		b->npieces++;
 	}
@@ -548,13 +619,11 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	put64(hdr + 24, customer_seq);
 	put64(hdr + 32, (uint64_t)clock_us);
 	put64(hdr + 8, checksum(hdr, leaf, len));
-	/* Room for the whole record first, so that a failure leaves the batch as it was. */
-	if ((rc = raas_buf_reserve(&b->buf, size)))
-		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
-	if ((rc = raas_buf_append(&b->buf, hdr, sizeof hdr)) ||
-	    (rc = raas_buf_append(&b->buf, leaf, len)) ||
-	    (rc = raas_buf_append(&b->buf, zeros, size - sizeof hdr - len)))
-		return rc == RAAS_E_INPUT ? RAAS_E_STORAGE : rc;
+	memcpy(b->data + b->len, hdr, sizeof hdr);
+	memcpy(b->data + b->len + sizeof hdr, leaf, len);
+	memset(b->data + b->len + sizeof hdr + len, 0, size - sizeof hdr - len);
+	b->len += size;
+	b->bytes += size;
 	b->pieces[b->npieces - 1].len += size;
 	log->pending_end = at + size;
 	*pos = at;
@@ -566,26 +635,24 @@ void raas_log_expect(struct raas_log *log, size_t bytes)
 	struct batch *b[2] = {&log->pending, &log->flight};
 
 	for (int k = 0; k < 2; k++) {
-		struct raas_buf *buf = &b[k]->buf;
-		uintptr_t from, to;
-		if (buf->cap >= bytes || raas_buf_reserve(buf, bytes - buf->len) != RAAS_OK)
+		struct batch *t = b[k];
+		if (t->cap >= bytes || batch_reserve(t, bytes - t->len) != RAAS_OK)
 			continue;
-		/* The whole pages inside the buffer; a kernel without this just faults later. */
-		from = ((uintptr_t)buf->data + 4095) & ~(uintptr_t)4095;
-		to = ((uintptr_t)buf->data + buf->cap) & ~(uintptr_t)4095;
-		if (to > from)
-			(void)madvise((void *)from, to - from, MADV_POPULATE_WRITE);
+		/* The whole pages of the memory (data is aligned); a kernel without this just
+		 * faults later. */
+		(void)madvise(t->data, t->cap & ~(ALIGN - 1), MADV_POPULATE_WRITE);
 	}
 }
 
 size_t raas_log_pending(const struct raas_log *log)
 {
-	return log->pending.buf.len;
+	return log->pending.bytes;
 }
 
 static void batch_reset(struct batch *b)
 {
-	raas_buf_reset(&b->buf);
+	b->len = 0;
+	b->bytes = 0;
 	b->npieces = 0;
 }
 
@@ -611,17 +678,70 @@ static void cut_back(struct raas_log *log)
 	log->sync_from = UINT32_MAX;
 }
 
+/* Writes the whole blocks of [off, off + len) of segment seg from data (aligned as the
+ * file offset) with O_DIRECT: no page-cache pages to allocate and fill, which in a VM cost
+ * more than the rest of an ingest's writing. Returns the bytes written from data (the
+ * caller writes the rest through the page cache), or -1 with err set. */
+static ssize_t put_direct(struct raas_log *log, uint32_t seg, const char *data, uint64_t off,
+                          size_t len, struct raas_err *err)
+{
+	uint64_t from = (off + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+	uint64_t to = (off + len) & ~(uint64_t)(ALIGN - 1);
+	size_t head = (size_t)(from - off), done = 0;
+
+	if (log->direct_refused || log->dfds[seg] < 0 || to < from || to - from < DIRECT_MIN)
+		return 0;
+	/* The bytes before the first whole block go first, through the page cache: the block
+	 * they share with the previous batch is never written directly. */
+	while (done < head) {
+		ssize_t n = pwrite(log->fds[seg], data + done, head - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			sys_error(err, "cannot write the log", log->dir);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	while (off + done < to) {
+		ssize_t n = pwrite(log->dfds[seg], data + done, (size_t)(to - off - done),
+		                   (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EINVAL) { /* alignment this device or file system refuses */
+			log->direct_refused = true;
+			break;
+		}
+		if (n < 0) {
+			sys_error(err, "cannot write the log", log->dir);
+			return -1;
+		}
+		done += (size_t)n;
+		log->direct_bytes += (uint64_t)n;
+		if ((size_t)n % ALIGN) /* a short write: the rest goes through the page cache */
+			break;
+	}
+	return (ssize_t)done;
+}
+
 /* Writes the last written batch's bytes into the segment files (their descriptors were
  * opened by raas_log_write). Touches nothing the writer changes meanwhile. */
 static raas_rc put_flight(struct raas_log *log, struct raas_err *err)
 {
 	for (size_t i = 0; i < log->flight.npieces; i++) {
 		const struct piece *p = &log->flight.pieces[i];
-		const char *data = log->flight.buf.data + p->off;
+		const char *data = log->flight.data + p->off;
 		size_t left = p->len;
 		uint64_t off = off_of(p->pos);
-		int fd = log->fds[seg_of(p->pos)];
+		uint32_t seg = seg_of(p->pos);
+		int fd = log->fds[seg];
+		ssize_t direct = put_direct(log, seg, data, off, left, err);
 
+		if (direct < 0)
+			return RAAS_E_STORAGE;
+		data += direct;
+		off += (uint64_t)direct;
+		left -= (size_t)direct;
 		while (left) {
 			ssize_t n = pwrite(fd, data, left, (off_t)off);
 			if (n < 0) {
@@ -667,6 +787,11 @@ raas_rc raas_log_write(struct raas_log *log, struct raas_err *err)
 			rc = RAAS_E_STORAGE;
 			goto fail;
 		}
+		if (log->direct && log->dfds[seg] < 0 &&
+		    (log->dfds[seg] = direct_fd(log, seg, err)) < 0 && log->direct) {
+			rc = RAAS_E_STORAGE;
+			goto fail;
+		}
 		if (seg < log->sync_from)
 			log->sync_from = seg;
 	}
@@ -697,6 +822,11 @@ raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err)
 	log->sync_from = UINT32_MAX;
 	log->durable = log->end;
 	return RAAS_OK;
+}
+
+uint64_t raas_log_direct_bytes(const struct raas_log *log)
+{
+	return log->direct_bytes;
 }
 
 uint64_t raas_log_durable(const struct raas_log *log)

@@ -867,6 +867,85 @@ static void log_segment_rotation(void **state)
 	raas_log_close(log);
 }
 
+/* Batches of at least 64 KiB are written partly with O_DIRECT (their whole 4 KiB blocks)
+ * and partly through the page cache (the bytes before and after them): whatever the
+ * alignment of a batch, including one that starts a new segment, the files hold exactly
+ * the records, at their positions, and nothing after the end. */
+static void log_direct_writes(void **state)
+{
+	struct ctx *c = *state;
+	char dir[256], seg0[300], seg1[300];
+	struct raas_log *log;
+	struct raas_log_record rec;
+	struct raas_buf scratch;
+	struct raas_err err;
+	enum { SMALL = 3, LARGE = 700, CROSS = 900, ALL = SMALL + LARGE + CROSS + SMALL };
+	static char leaves[ALL][400];
+	static struct exp_rec recs[ALL];
+	uint64_t end = 0, direct;
+
+	for (size_t i = 0; i < ALL; i++) {
+		size_t len = 1 + (i * 37) % 399; /* every padding length, records not 4 KiB sized */
+		fill_pattern(leaves[i], len, (unsigned)i);
+		recs[i] = (struct exp_rec){
+		        RAAS_ENTRY_EVENT, (uint32_t)(i % 5), i / 5, (int64_t)i, leaves[i], len, 0};
+	}
+	new_log(c, dir, sizeof dir);
+	pathf(seg0, sizeof seg0, "%s/00000000.seg", dir);
+	pathf(seg1, sizeof seg1, "%s/00000001.seg", dir);
+	log = open_log(dir, true);
+	add_all(log, recs, SMALL); /* a small batch: through the page cache, end unaligned */
+	assert_int_equal(raas_log_direct_bytes(log), 0);
+	assert_int_not_equal(raas_log_end(log) % 4096, 0);
+	add_all(log, recs + SMALL, LARGE); /* about 150 KiB from an unaligned start */
+	for (size_t i = 0; i < SMALL + LARGE; i++)
+		end += rec_size(recs[i].len);
+	assert_int_equal(raas_log_end(log), end);
+	direct = raas_log_direct_bytes(log);
+	/* Exactly the whole blocks after the first batch's last partial one. */
+	assert_int_equal(direct,
+	                 (end & ~(uint64_t)4095) - ((recs[SMALL].pos + 4095) & ~(uint64_t)4095));
+	raas_log_close(log);
+	assert_int_equal(file_size(seg0), (off_t)end);
+
+	/* The next batch starts 100 KiB + 8 bytes before the end of segment 0 and goes on in
+	 * segment 1: both pieces are long enough to be written directly. */
+	assert_int_equal(truncate(seg0, (off_t)(SEG - (100 << 10) - 8)), 0);
+	log = open_log(dir, true);
+	for (size_t i = SMALL + LARGE; i < SMALL + LARGE + CROSS; i++)
+		assert_int_equal(raas_log_add(log, recs[i].kind, recs[i].customer_no, recs[i].seq,
+		                              recs[i].clock, recs[i].leaf, recs[i].len,
+		                              &recs[i].pos),
+		                 RAAS_OK);
+	assert_int_equal(raas_log_commit(log, &err), RAAS_OK);
+	assert_true(raas_log_direct_bytes(log) >= (uint64_t)(96 << 10) + (64 << 10));
+	add_all(log, recs + ALL - SMALL, SMALL);
+	assert_true(raas_log_end(log) > SEG);
+	end = raas_log_end(log);
+	raas_log_close(log);
+	assert_int_equal(recs[SMALL + LARGE].pos, SEG - (100 << 10) - 8);
+	assert_int_equal(file_size(seg1), (off_t)seg_off(end));
+
+	/* Every record reads back from the files, scanned and one by one. */
+	log = open_log(dir, false);
+	assert_int_equal(raas_log_end(log), end);
+	assert_int_equal(scan_expect(log, recs[SMALL + LARGE].pos, recs + SMALL + LARGE,
+	                             ALL - SMALL - LARGE, false),
+	                 RAAS_OK);
+	raas_buf_init(&scratch, RAAS_LOG_MAX_LEAF + 64);
+	for (size_t i = SMALL + LARGE; i < ALL; i++) {
+		assert_int_equal(raas_log_read(log, recs[i].pos, &rec, &scratch, &err), RAAS_OK);
+		check_record(&rec, &recs[i]);
+	}
+	raas_buf_free(&scratch);
+	raas_log_close(log);
+	/* The first two batches are in the files too: a scan from the start reads them and
+	 * stops at the hole the truncation above left before the third. */
+	log = open_log(dir, false);
+	assert_int_equal(scan_expect(log, 0, recs, SMALL + LARGE, false), RAAS_OK);
+	raas_log_close(log);
+}
+
 static void log_segment_exact_fill(void **state)
 {
 	struct ctx *c = *state;
@@ -2973,6 +3052,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(log_torn_tail, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_damaged_last_record, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_big_records, setup, teardown),
+	        cmocka_unit_test_setup_teardown(log_direct_writes, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_big_record_damaged_read_only, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_chunk_boundaries, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_segment_rotation, setup, teardown),
