@@ -562,6 +562,8 @@ static void quiesce(struct tenant *t, bool alone)
 		pthread_cond_wait(&t->cv, &t->mu);
 }
 
+static void settle_held(struct raas_api *api, struct tenant *t);
+
 /* Opens the tenant's store on first use (the tenant is locked) and waits as quiesce(t,
  * true) does. */
 static bool tenant_store(struct raas_api *api, struct tenant *t, struct raas_http_response *res)
@@ -576,6 +578,7 @@ static bool tenant_store(struct raas_api *api, struct tenant *t, struct raas_htt
 		fail_err(res, &err);
 		return false;
 	}
+	settle_held(api, t); /* held by a server that died around its commit */
 	return true;
 }
 
@@ -602,6 +605,83 @@ static void emit(struct raas_api *api, struct tenant *t, unsigned type, const ch
 	    raas_webhooks_emit(w, type, data, len, api_clock(api), &err) != RAAS_OK)
 		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
 		        err.message);
+}
+
+/* Webhook events of a commit are held before it and settled after it (webhooks.h), so that
+ * a server that dies between the commit and the queue loses none and sends none for what
+ * was not stored. hold() queues deliveries held for mark; settle_held() releases or drops
+ * them by what the store holds. */
+static void hold(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
+                 size_t len, const struct raas_store_mark *mark)
+{
+	struct raas_err err;
+	struct raas_webhooks *w;
+
+	raas_err_clear(&err);
+	if (!(w = tenant_webhooks(api, t, &err)) ||
+	    raas_webhooks_hold(w, type, data, len, api_clock(api), mark, &err) != RAAS_OK)
+		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
+		        err.message);
+}
+
+static enum raas_mark_state mark_state(void *store, const struct raas_store_mark *m)
+{
+	return raas_store_mark_state(store, m);
+}
+
+/* (the tenant is locked, its store open) */
+static void settle_held(struct raas_api *api, struct tenant *t)
+{
+	struct raas_err err;
+	struct raas_webhooks *w;
+
+	raas_err_clear(&err);
+	if (!t->store || !(w = tenant_webhooks(api, t, &err)) || !raas_webhooks_holding(w))
+		return;
+	if (raas_webhooks_settle_held(w, mark_state, t->store, &err) != RAAS_OK)
+		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
+		        err.message);
+}
+
+/* What one request's commit holds (raas_store_before_commit): one document of type, the
+ * locked invoices of a settling pass, or the unmatched events of an atomic ingest. */
+struct commit_events {
+	struct raas_api *api;
+	struct tenant *t;
+	unsigned type;
+	const struct raas_buf *doc;
+	struct raas_locked *const *locked;
+	const size_t *nlocked;
+	const struct raas_buf *docs;
+	struct raas_ingest *in;
+};
+
+static void hold_unmatched(struct raas_api *api, struct tenant *t, struct raas_ingest *in,
+                           const struct raas_store_mark *mark)
+{
+	struct raas_ingest_counts counts;
+	struct raas_buf u;
+
+	raas_ingest_get_counts(in, &counts);
+	if (!counts.unmatched)
+		return;
+	raas_buf_init(&u, (size_t)1 << 30);
+	if (raas_ingest_write_unmatched(in, &u) == RAAS_OK)
+		hold(api, t, RAAS_WH_EVENTS_UNMATCHED, u.data, u.len, mark);
+	raas_buf_free(&u);
+}
+
+static void hold_for_commit(void *p, const struct raas_store_mark *last)
+{
+	const struct commit_events *ce = p;
+
+	if (ce->doc)
+		hold(ce->api, ce->t, ce->type, ce->doc->data, ce->doc->len, last);
+	for (size_t k = 0; ce->locked && k < *ce->nlocked; k++)
+		hold(ce->api, ce->t, RAAS_WH_INVOICE_LOCKED, ce->docs->data + (*ce->locked)[k].off,
+		     (*ce->locked)[k].len, last);
+	if (ce->in)
+		hold_unmatched(ce->api, ce->t, ce->in, last);
 }
 
 /* Takes one token of the caller's bucket (the tenant is locked): false, with a 429, when it
@@ -999,11 +1079,16 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		goto failed;
 	if (opt.atomic) {
 		/* Alone from start to end, with its own commit. */
-		if ((rc = raas_ingest_prepare(in, req->body, req->body_len,
-		                              !is_ndjson(req->content_type), spans, n, &body,
-		                              &err)) ||
-		    (rc = raas_ingest_accept(in, body, &err)) ||
-		    (rc = raas_ingest_finish(in, &failed_atomic, &err)))
+		struct commit_events ce = {.api = api, .t = c->t, .in = in};
+		raas_store_before_commit(c->t->store, hold_for_commit, &ce);
+		if (!(rc = raas_ingest_prepare(in, req->body, req->body_len,
+		                               !is_ndjson(req->content_type), spans, n, &body,
+		                               &err)) &&
+		    !(rc = raas_ingest_accept(in, body, &err)))
+			rc = raas_ingest_finish(in, &failed_atomic, &err);
+		raas_store_before_commit(c->t->store, NULL, NULL);
+		settle_held(api, c->t);
+		if (rc)
 			goto failed;
 	} else {
 		/* The parallel stage runs without the tenant, so that other requests are accepted
@@ -1025,10 +1110,18 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		c->t->serving++;
 		c->t->preparing--;
 		pthread_cond_broadcast(&c->t->cv);
+		/* Still alone with the store since the accept: its last entry is this request's
+		 * (unmatched events are stored, so there is one). */
+		if (!rc && !failed_atomic) {
+			struct raas_store_mark last;
+			if (raas_store_last_pending(c->t->store, &last))
+				hold_unmatched(api, c->t, in, &last);
+		}
 		/* Whatever was appended is committed, also after a failure: nothing may stay
 		 * pending with nobody to commit it. */
 		arc = raas_store_pending(c->t->store) ? group_commit(c->t, opt.now_us, &err)
 		                                      : RAAS_OK;
+		settle_held(api, c->t);
 		if (rc || (rc = arc))
 			goto failed;
 	}
@@ -1037,17 +1130,6 @@ static void post_events(struct raas_api *api, const struct caller *c,
 		goto out;
 	}
 	count_report(api, in);
-	if (!failed_atomic) {
-		struct raas_ingest_counts counts;
-		raas_ingest_get_counts(in, &counts);
-		if (counts.unmatched) {
-			struct raas_buf u;
-			raas_buf_init(&u, (size_t)1 << 30);
-			if (raas_ingest_write_unmatched(in, &u) == RAAS_OK)
-				emit(api, c->t, RAAS_WH_EVENTS_UNMATCHED, u.data, u.len);
-			raas_buf_free(&u);
-		}
-	}
 	ok_json(res, failed_atomic ? 422 : 200);
 	goto out;
 failed:
@@ -1946,6 +2028,22 @@ static void watch_results(struct raas_api *api, struct tenant *t, struct raas_le
 	raas_buf_free(&cur);
 }
 
+/* raas_svc_settle with the invoice.locked deliveries held for its commit (the tenant is
+ * locked, its store open). */
+static raas_rc settle_tenant(struct raas_api *api, struct tenant *t, struct raas_ledgers *ls,
+                             int64_t now, struct raas_locked **v, size_t *got,
+                             struct raas_buf *docs, struct raas_err *err)
+{
+	struct commit_events ce = {.api = api, .t = t, .locked = v, .nlocked = got, .docs = docs};
+	raas_rc rc;
+
+	raas_store_before_commit(t->store, hold_for_commit, &ce);
+	rc = raas_svc_settle(t->store, ls, now, v, got, docs, err);
+	raas_store_before_commit(t->store, NULL, NULL);
+	settle_held(api, t);
+	return rc;
+}
+
 void raas_api_settle(struct raas_api *api, FILE *log)
 {
 	size_t n;
@@ -1972,15 +2070,12 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 		     raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) == RAAS_OK) &&
 		    raas_store_check_clock(t->store, now, &err) == RAAS_OK &&
 		    raas_ledgers_load(t->store, NULL, NULL, &ls, &err) == RAAS_OK &&
-		    raas_svc_settle(t->store, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
+		    settle_tenant(api, t, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
 			/* Alone (no lookups in the older index run): keep the recent index small,
 			 * as every writing open of the CLI does. */
 			if (raas_store_merge_recent(t->store, &err) != RAAS_OK && log)
 				fprintf(log, "{\"merge_failed\":\"%s\"}\n", t->name);
 			api->invoices_locked += got;
-			for (size_t k = 0; k < got; k++)
-				emit(api, t, RAAS_WH_INVOICE_LOCKED, docs.data + v[k].off,
-				     v[k].len);
 			watch_results(api, t, &ls, now);
 			if (got && log)
 				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
@@ -2141,12 +2236,23 @@ void raas_api_load_webhooks(struct raas_api *api)
 {
 	pthread_mutex_lock(&api->mu);
 	for (size_t i = 0; i < api->ntenants; i++) {
+		struct tenant *t = api->tenants[i];
+		struct raas_webhooks *w;
 		struct raas_err err;
 		raas_err_clear(&err);
 		pthread_mutex_lock(&api->tenants[i]->mu);
-		if (!tenant_webhooks(api, api->tenants[i], &err))
+		if (!(w = tenant_webhooks(api, t, &err)))
 			fprintf(stderr, "{\"webhooks_unreadable\":\"%s\",\"error\":\"%s\"}\n",
-			        api->tenants[i]->name, err.message);
+			        t->name, err.message);
+		/* Deliveries held by a server that died around a commit: settled against the
+		 * store now, before anything else is appended. */
+		else if (raas_webhooks_holding(w) && !t->store &&
+		         raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) !=
+		                 RAAS_OK)
+			fprintf(stderr, "{\"store_unreadable\":\"%s\",\"error\":\"%s\"}\n", t->name,
+			        err.message);
+		else
+			settle_held(api, t);
 		pthread_mutex_unlock(&api->tenants[i]->mu);
 	}
 	pthread_mutex_unlock(&api->mu);
@@ -2239,6 +2345,8 @@ static void post_dispute(struct raas_api *api, const struct caller *c, const cha
 	const struct raas_store_contract *m;
 	struct raas_arena arena;
 	struct raas_err err;
+	struct commit_events ce = {.api = api, .t = c->t};
+	raas_rc rc;
 	char contract[256];
 
 	raas_err_clear(&err);
@@ -2262,13 +2370,18 @@ static void post_dispute(struct raas_api *api, const struct caller *c, const cha
 		fail(res, 404, "not_found", "no such result: %s", result);
 		goto out;
 	}
-	if (raas_svc_dispute_open(c->t->store, result, values[0], values[1], write_clock(api, c->t),
-	                          &res->body, &err)) {
+	ce.type = RAAS_WH_DISPUTE_OPENED;
+	ce.doc = &res->body;
+	raas_store_before_commit(c->t->store, hold_for_commit, &ce);
+	rc = raas_svc_dispute_open(c->t->store, result, values[0], values[1],
+	                           write_clock(api, c->t), &res->body, &err);
+	raas_store_before_commit(c->t->store, NULL, NULL);
+	settle_held(api, c->t);
+	if (rc) {
 		raas_buf_reset(&res->body);
 		fail_dispute(res, &err);
 		goto out;
 	}
-	emit(api, c->t, RAAS_WH_DISPUTE_OPENED, res->body.data, res->body.len);
 	ok_json(res, 201);
 out:
 	raas_arena_free(&arena);
@@ -2281,6 +2394,8 @@ static void post_resolution(struct raas_api *api, const struct caller *c, const 
 	const char *values[2] = {NULL, NULL};
 	struct raas_arena arena;
 	struct raas_err err;
+	struct commit_events ce = {.api = api, .t = c->t};
+	raas_rc rc;
 
 	raas_err_clear(&err);
 	raas_arena_init(&arena, 0);
@@ -2291,13 +2406,18 @@ static void post_resolution(struct raas_api *api, const struct caller *c, const 
 		fail_details(res, 422, "invalid", &d, 1, "the resolution breaks 1 rule");
 		goto out;
 	}
-	if (raas_svc_dispute_resolve(c->t->store, dispute, !strcmp(values[0], "upheld"), values[1],
-	                             write_clock(api, c->t), &res->body, &err)) {
+	ce.type = RAAS_WH_DISPUTE_RESOLVED;
+	ce.doc = &res->body;
+	raas_store_before_commit(c->t->store, hold_for_commit, &ce);
+	rc = raas_svc_dispute_resolve(c->t->store, dispute, !strcmp(values[0], "upheld"), values[1],
+	                              write_clock(api, c->t), &res->body, &err);
+	raas_store_before_commit(c->t->store, NULL, NULL);
+	settle_held(api, c->t);
+	if (rc) {
 		raas_buf_reset(&res->body);
 		fail_dispute(res, &err);
 		goto out;
 	}
-	emit(api, c->t, RAAS_WH_DISPUTE_RESOLVED, res->body.data, res->body.len);
 	ok_json(res, 200);
 out:
 	raas_arena_free(&arena);

@@ -39,7 +39,8 @@ struct attempt {
 	char *reason;
 };
 
-enum { PENDING, DELIVERED, FAILED };
+/* HELD: queued for a commit that has not returned yet (raas_webhooks_hold). */
+enum { PENDING, DELIVERED, FAILED, HELD };
 
 struct delivery {
 	char id[40];
@@ -53,6 +54,7 @@ struct delivery {
 	size_t len;
 	struct attempt *att;
 	size_t natt;
+	struct raas_store_mark mark; /* HELD: the last entry of the commit it waits for */
 };
 
 struct raas_webhooks {
@@ -144,7 +146,10 @@ static raas_rc put_endpoint(struct raas_buf *b, const struct endpoint *e, bool s
 
 static const char *state_name(int s)
 {
-	return s == PENDING ? "pending" : s == DELIVERED ? "delivered" : "failed";
+	return s == PENDING     ? "pending"
+	       : s == DELIVERED ? "delivered"
+	       : s == HELD      ? "held"
+	                        : "failed";
 }
 
 /* The delivery as its log shows it; with full, also what only the file keeps. */
@@ -186,6 +191,11 @@ static raas_rc put_delivery(struct raas_buf *b, const struct delivery *d, bool f
 			rc = raas_buf_puts(b, ",\"body\":");
 		if (!rc)
 			rc = raas_json_write_string(b, d->body, d->len);
+		if (!rc && d->state == HELD)
+			rc = raas_buf_printf(
+			        b, ",\"held_for\":{\"position\":%llu,\"checksum\":\"%016llx\"}",
+			        (unsigned long long)d->mark.pos,
+			        (unsigned long long)d->mark.checksum);
 	}
 	return rc ? rc : raas_buf_putc(b, '}');
 }
@@ -281,9 +291,24 @@ static raas_rc parse_delivery(const struct raas_json *o, struct delivery *d)
 		return RAAS_E_STORAGE;
 	d->state = !strcmp(status, "pending")     ? PENDING
 	           : !strcmp(status, "delivered") ? DELIVERED
+	           : !strcmp(status, "held")      ? HELD
 	                                          : FAILED;
 	if (d->state == PENDING && !get_time(o, "next_attempt", false, &d->next))
 		return RAAS_E_STORAGE;
+	if (d->state == HELD) {
+		const struct raas_json *h = raas_json_get(o, "held_for");
+		const struct raas_json *pos = h ? raas_json_get(h, "position") : NULL;
+		const char *sum = h ? get_str(h, "checksum") : NULL;
+		char *end = NULL;
+		if (!pos || pos->type != RAAS_JSON_NUMBER || !sum || strlen(sum) != 16)
+			return RAAS_E_STORAGE;
+		d->mark.pos = strtoull(pos->u.str, &end, 10);
+		if (end != pos->u.str + pos->len)
+			return RAAS_E_STORAGE;
+		d->mark.checksum = strtoull(sum, &end, 16);
+		if (end != sum + 16)
+			return RAAS_E_STORAGE;
+	}
 	snprintf(d->id, sizeof d->id, "%s", id);
 	snprintf(d->endpoint, sizeof d->endpoint, "%s", ep);
 	if (!(d->body = raas_malloc(body->len + 1)))
@@ -495,7 +520,7 @@ raas_rc raas_webhooks_log(const struct raas_webhooks *w, const char *id, struct 
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "no such webhook: %s", id);
 	rc = raas_buf_putc(out, '[');
 	for (size_t i = w->ndl; i-- > 0 && !rc;)
-		if (!strcmp(w->dl[i].endpoint, id)) {
+		if (w->dl[i].state != HELD && !strcmp(w->dl[i].endpoint, id)) {
 			if (!first)
 				rc = raas_buf_putc(out, ',');
 			first = false;
@@ -516,11 +541,11 @@ static void trim(struct raas_webhooks *w)
 
 	for (size_t i = w->ndl; i-- > 0;) {
 		size_t newer = 0;
-		if (w->dl[i].state == PENDING)
+		if (w->dl[i].state == PENDING || w->dl[i].state == HELD)
 			continue;
 		for (size_t j = i + 1; j < w->ndl; j++)
-			newer += w->dl[j].state != PENDING && w->dl[j].type &&
-			         !strcmp(w->dl[j].endpoint, w->dl[i].endpoint);
+			newer += w->dl[j].state != PENDING && w->dl[j].state != HELD &&
+			         w->dl[j].type && !strcmp(w->dl[j].endpoint, w->dl[i].endpoint);
 		if (newer >= RAAS_WEBHOOK_LOG_KEEP) {
 			delivery_free(&w->dl[i]);
 			w->dl[i].type = 0; /* dropped */
@@ -544,8 +569,9 @@ bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask)
 	return false;
 }
 
-raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
-                           int64_t now, struct raas_err *err)
+/* Queues type with data for every subscribed endpoint: pending, or held for mark. */
+static raas_rc queue(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
+                     int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
 {
 	size_t added = 0;
 	raas_rc rc = RAAS_OK;
@@ -568,7 +594,9 @@ raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *d
 		memcpy(d->endpoint, w->ep[i].id, sizeof d->endpoint);
 		d->type = type;
 		d->created = now;
-		d->state = PENDING;
+		d->state = mark ? HELD : PENDING;
+		if (mark)
+			d->mark = *mark;
 		d->next = INT64_MIN; /* at once */
 		d->first = INT64_MIN;
 		raas_buf_init(&b, (size_t)1 << 34);
@@ -588,6 +616,54 @@ raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *d
 		return rc;
 	trim(w);
 	return rc ? rc : save(w, err);
+}
+
+raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
+                           int64_t now, struct raas_err *err)
+{
+	return queue(w, type, data, len, now, NULL, err);
+}
+
+raas_rc raas_webhooks_hold(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
+                           int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
+{
+	return queue(w, type, data, len, now, mark, err);
+}
+
+bool raas_webhooks_holding(const struct raas_webhooks *w)
+{
+	for (size_t i = 0; i < w->ndl; i++)
+		if (w->dl[i].state == HELD)
+			return true;
+	return false;
+}
+
+raas_rc raas_webhooks_settle_held(struct raas_webhooks *w,
+                                  enum raas_mark_state (*state)(void *ctx,
+                                                                const struct raas_store_mark *m),
+                                  void *ctx, struct raas_err *err)
+{
+	size_t k = 0;
+	bool changed = false;
+
+	for (size_t i = 0; i < w->ndl; i++) {
+		struct delivery *d = &w->dl[i];
+		enum raas_mark_state st =
+		        d->state == HELD ? state(ctx, &d->mark) : RAAS_MARK_WAITING;
+		if (d->state == HELD && st == RAAS_MARK_LOST) {
+			delivery_free(d);
+			changed = true;
+			continue;
+		}
+		if (d->state == HELD && st == RAAS_MARK_STORED) {
+			d->state = PENDING;
+			d->next = INT64_MIN; /* at once */
+			changed = true;
+		}
+		w->dl[k++] = *d;
+	}
+	w->ndl = k;
+	return changed ? save(w, err) : RAAS_OK;
 }
 
 bool raas_webhooks_due(struct raas_webhooks *w, int64_t now, struct raas_webhook_attempt *out)

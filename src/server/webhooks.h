@@ -20,6 +20,7 @@
 
 #include "base/buf.h"
 #include "raas/error.h"
+#include "store/store.h"
 
 #define RAAS_WEBHOOK_LOG_KEEP 100
 #define RAAS_WEBHOOK_GIVE_UP_US (INT64_C(25) * 3600 * 1000000) /* after the first attempt */
@@ -66,6 +67,24 @@ bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask);
  * it (persisted). The body sent is {"id":DELIVERY,"type":T,"created":NOW,"data":DATA}. */
 RAAS_WUR raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data,
                                     size_t len, int64_t now, struct raas_err *err);
+
+/* Like raas_webhooks_emit, for an event whose entries are about to be committed: the
+ * deliveries are persisted as held for mark (the commit's last entry) and are neither sent
+ * nor listed until raas_webhooks_settle_held finds the entry stored (they become pending)
+ * or lost (they are dropped). Held before the commit and settled after it, an event is
+ * delivered if and only if its entries are stored, whenever the server dies. */
+RAAS_WUR raas_rc raas_webhooks_hold(struct raas_webhooks *w, unsigned type, const char *data,
+                                    size_t len, int64_t now, const struct raas_store_mark *mark,
+                                    struct raas_err *err);
+/* Whether some delivery is held. */
+bool raas_webhooks_holding(const struct raas_webhooks *w);
+/* Settles every held delivery by state(ctx, mark) (raas_store_mark_state): stored ones
+ * become pending, due at once; lost ones are dropped; waiting ones stay held. Persisted
+ * when something changed. */
+RAAS_WUR raas_rc
+raas_webhooks_settle_held(struct raas_webhooks *w,
+                          enum raas_mark_state (*state)(void *ctx, const struct raas_store_mark *m),
+                          void *ctx, struct raas_err *err);
 
 /* One delivery to attempt: copies of what the attempt needs. */
 struct raas_webhook_attempt {

@@ -282,6 +282,14 @@ static raas_rc action_leaf(struct raas_buf *b, bool open, const char *customer,
 	return RAAS_OK;
 }
 
+/* Takes back what a failed action appended to out. */
+static void take_back(struct raas_buf *out, size_t len)
+{
+	out->len = len;
+	if (out->data)
+		out->data[len] = '\0';
+}
+
 raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, const char *reason,
                               const char *note, int64_t now, struct raas_buf *out,
                               struct raas_err *err)
@@ -297,6 +305,7 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 	int64_t rw;
 	enum raas_dispute_default dflt;
 	bool known = false;
+	size_t out_len = out->len;
 	raas_rc rc;
 
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
@@ -359,11 +368,6 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 		rc = raas_err_set(err, rc, NULL, "out of memory");
 		goto out;
 	}
-	if ((rc = action_leaf(&leaf, true, raas_ledger_customer(ls.v[0]), contract, id, result,
-	                      reason, note, now, err)) ||
-	    (rc = raas_store_add_dispute(store, &meta, leaf.data, leaf.len, err)) ||
-	    (rc = raas_store_commit(store, now, err)))
-		goto out;
 	if ((rc = terms(store, contract, now, &rw, &dflt, err)))
 		goto out;
 	d.id = id;
@@ -373,9 +377,20 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 	d.reason = (char *)reason;
 	d.note = (char *)note;
 	d.opened = now;
-	if (write_dispute(out, &d, now, rw, dflt))
+	/* The document before the commit, so that a hook of the commit can use it (the
+	 * server holds its webhook deliveries there); taken back if the commit fails. */
+	if (write_dispute(out, &d, now, rw, dflt)) {
 		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto out;
+	}
+	if ((rc = action_leaf(&leaf, true, raas_ledger_customer(ls.v[0]), contract, id, result,
+	                      reason, note, now, err)) ||
+	    (rc = raas_store_add_dispute(store, &meta, leaf.data, leaf.len, err)) ||
+	    (rc = raas_store_commit(store, now, err)))
+		goto out;
 out:
+	if (rc)
+		take_back(out, out_len);
 	raas_ledgers_free(&ls);
 	raas_buf_free(&leaf);
 	return rc;
@@ -391,6 +406,7 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 	struct raas_store_dispute meta = {0};
 	int64_t rw;
 	enum raas_dispute_default dflt;
+	size_t out_len = out->len;
 	raas_rc rc;
 
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
@@ -429,18 +445,23 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 		rc = raas_err_set(err, RAAS_E_STORAGE, NULL, "the dispute's customer is unknown");
 		goto out;
 	}
+	d->resolved = true;
+	d->resolved_at = now;
+	/* The document first, as in raas_svc_dispute_open. */
+	if (!(d->outcome = raas_strdup(upheld ? "upheld" : "voided")) ||
+	    (note && !(d->resolution_note = raas_strdup(note))) ||
+	    write_dispute(out, d, now, rw, dflt)) {
+		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		goto out;
+	}
 	if ((rc = action_leaf(&leaf, false, d->customer, d->contract, d->id, d->result,
 	                      upheld ? "upheld" : "voided", note, now, err)) ||
 	    (rc = raas_store_add_dispute(store, &meta, leaf.data, leaf.len, err)) ||
 	    (rc = raas_store_commit(store, now, err)))
 		goto out;
-	d->resolved = true;
-	d->resolved_at = now;
-	if (!(d->outcome = raas_strdup(upheld ? "upheld" : "voided")) ||
-	    (note && !(d->resolution_note = raas_strdup(note))) ||
-	    write_dispute(out, d, now, rw, dflt))
-		rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 out:
+	if (rc)
+		take_back(out, out_len);
 	for (size_t i = 0; i < n; i++)
 		dispute_free(&v[i]);
 	raas_free(v);

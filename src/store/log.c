@@ -47,7 +47,8 @@ struct batch {
 	char *raw; /* the allocation (owned); data is its first ALIGN-aligned byte */
 	char *data;
 	size_t len, cap;
-	size_t bytes; /* record bytes (len less the alignment gaps between pieces) */
+	size_t bytes;                /* record bytes (len less the alignment gaps between pieces) */
+	uint64_t last_pos, last_sum; /* the last record added (when bytes > 0) */
 	struct piece *pieces;
 	size_t npieces, cap_pieces;
 };
@@ -355,6 +356,7 @@ static void decode(const unsigned char *hdr, uint64_t pos, struct raas_log_recor
 	rec->customer_seq = get64(hdr + 24);
 	rec->clock_us = (int64_t)get64(hdr + 32);
 	rec->leaf = (const char *)hdr + RAAS_LOG_HEADER_BYTES;
+	rec->checksum = get64(hdr + 8);
 }
 
 static raas_rc put_flight(struct raas_log *log, struct raas_err *err);
@@ -624,6 +626,8 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	memset(b->data + b->len + sizeof hdr + len, 0, size - sizeof hdr - len);
 	b->len += size;
 	b->bytes += size;
+	b->last_pos = at;
+	b->last_sum = get64(hdr + 8);
 	b->pieces[b->npieces - 1].len += size;
 	log->pending_end = at + size;
 	*pos = at;
@@ -642,6 +646,13 @@ void raas_log_expect(struct raas_log *log, size_t bytes)
 		 * faults later. */
 		(void)madvise(t->data, t->cap & ~(ALIGN - 1), MADV_POPULATE_WRITE);
 	}
+}
+
+bool raas_log_last_pending(const struct raas_log *log, uint64_t *pos, uint64_t *checksum)
+{
+	*pos = log->pending.last_pos;
+	*checksum = log->pending.last_sum;
+	return log->pending.bytes > 0;
 }
 
 size_t raas_log_pending(const struct raas_log *log)

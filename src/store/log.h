@@ -39,6 +39,7 @@ struct raas_log_record {
 	int64_t clock_us;      /* the writer's clock: received time, applied time */
 	const char *leaf;      /* the leaf bytes (borrowed; valid until the next read) */
 	uint32_t leaf_len;
+	uint64_t checksum; /* the header's checksum (verified by every read) */
 };
 
 struct raas_log;
@@ -78,6 +79,9 @@ RAAS_WUR raas_rc raas_log_read(struct raas_log *log, uint64_t pos, struct raas_l
 RAAS_WUR raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t customer_no,
                               uint64_t customer_seq, int64_t clock_us, const char *leaf, size_t len,
                               uint64_t *pos);
+/* The position and checksum of the last record added to the pending batch; false when the
+ * batch is empty. */
+bool raas_log_last_pending(const struct raas_log *log, uint64_t *pos, uint64_t *checksum);
 /* Bytes pending in the current batch. */
 size_t raas_log_pending(const struct raas_log *log);
 /* Prepares room for batches of about bytes bytes (both the pending batch and the one being

@@ -84,6 +84,8 @@ struct raas_store {
 	struct pending_event *pending;
 	size_t npending, cap_pending;
 	bool state_behind; /* committed batches not yet in the derived files and `covered` */
+	void (*before_commit)(void *ctx, const struct raas_store_mark *last);
+	void *before_commit_ctx;
 
 	/* The batch being made durable in the background (raas_store_commit_begin). */
 	struct {
@@ -2184,6 +2186,11 @@ raas_rc raas_store_commit_begin(struct raas_store *s, int64_t clock_us, struct r
 		s->flight.cap_entries = cap;
 	}
 	s->flight.wrote = raas_log_pending(s->log) > 0;
+	if (s->flight.wrote && s->before_commit) {
+		struct raas_store_mark last;
+		if (raas_store_last_pending(s, &last))
+			s->before_commit(s->before_commit_ctx, &last);
+	}
 	if (s->flight.wrote && (rc = raas_log_write(s->log, err))) {
 		raas_store_discard(s);
 		return rc;
@@ -2226,6 +2233,33 @@ void raas_store_commit_join(struct raas_store *s)
 raas_rc raas_store_commit_wait(struct raas_store *s, struct raas_err *err)
 {
 	return complete_flight(s, true, err);
+}
+
+bool raas_store_last_pending(const struct raas_store *s, struct raas_store_mark *m)
+{
+	return raas_log_last_pending(s->log, &m->pos, &m->checksum);
+}
+
+enum raas_mark_state raas_store_mark_state(struct raas_store *s, const struct raas_store_mark *m)
+{
+	struct raas_log_record rec;
+	struct raas_buf scratch;
+	struct raas_err err;
+	enum raas_mark_state st = RAAS_MARK_LOST;
+
+	raas_buf_init(&scratch, (size_t)RAAS_LOG_MAX_LEAF + 64);
+	if (raas_log_read(s->log, m->pos, &rec, &scratch, &err) == RAAS_OK &&
+	    rec.checksum == m->checksum)
+		st = rec.next <= raas_store_durable(s) ? RAAS_MARK_STORED : RAAS_MARK_WAITING;
+	raas_buf_free(&scratch);
+	return st;
+}
+
+void raas_store_before_commit(struct raas_store *s,
+                              void (*fn)(void *ctx, const struct raas_store_mark *last), void *ctx)
+{
+	s->before_commit = fn;
+	s->before_commit_ctx = ctx;
 }
 
 raas_rc raas_store_commit(struct raas_store *s, int64_t clock_us, struct raas_err *err)

@@ -149,6 +149,29 @@ RAAS_WUR raas_rc raas_store_add_dispute(struct raas_store *s, const struct raas_
  * cover: a power cut cannot take it back). */
 uint64_t raas_store_durable(const struct raas_store *s);
 
+/* An entry of the log named by its position and its record's checksum (docs/formats/
+ * log.md): what a webhook held for a commit remembers (server/webhooks.h), so that after a
+ * crash it can tell whether the commit happened without trusting positions alone (a torn
+ * batch is cut, and later entries may take its place). */
+struct raas_store_mark {
+	uint64_t pos;
+	uint64_t checksum;
+};
+enum raas_mark_state {
+	RAAS_MARK_STORED,  /* the entry is durable */
+	RAAS_MARK_WAITING, /* added or being committed, not yet durable */
+	RAAS_MARK_LOST,    /* not in the log: its batch failed or was torn off by a crash */
+};
+/* The last entry added and not yet committed; false when nothing is pending. */
+bool raas_store_last_pending(const struct raas_store *s, struct raas_store_mark *m);
+enum raas_mark_state raas_store_mark_state(struct raas_store *s, const struct raas_store_mark *m);
+/* fn(ctx, last) is called by every commit (raas_store_commit_begin) just before a batch
+ * with entries is written, with the batch's last entry; NULL turns it off. The server sets
+ * it around a single request's commit to hold that request's webhook deliveries
+ * (server/api.c). */
+void raas_store_before_commit(struct raas_store *s,
+                              void (*fn)(void *ctx, const struct raas_store_mark *last), void *ctx);
+
 /* Calls fn for every record of the log from position from (a record boundary: 0, or a
  * record's next) to its end, in order (raas_log_scan); damage below the durable mark is
  * RAAS_E_STORAGE. */

@@ -2289,6 +2289,74 @@ static void store_clock_without_entries_survives_reopen(void **state)
 	raas_store_close(s);
 }
 
+/* Marks name an entry by position and checksum (what held webhook deliveries keep): waiting
+ * while pending or being committed, stored once durable, lost when discarded, when the
+ * checksum is another record's, or past the end; the commit hook sees the last entry. */
+static struct raas_store_mark hooked;
+static int hook_calls;
+
+static void hook(void *ctx, const struct raas_store_mark *last)
+{
+	assert_ptr_equal(ctx, &hooked);
+	hooked = *last;
+	hook_calls++;
+}
+
+static void store_marks(void **state)
+{
+	struct ctx *c = *state;
+	struct data d;
+	struct raas_store *s;
+	struct raas_store_mark m1, m2, other;
+	int64_t t1 = at("2026-01-06T00:00:00Z");
+
+	new_data(c, &d);
+	s = open_store(&d, true);
+	assert_false(raas_store_last_pending(s, &m1));
+	add_event(s, "c1", "e1", t1);
+	assert_true(raas_store_last_pending(s, &m1));
+	add_event(s, "c1", "e2", t1);
+	assert_true(raas_store_last_pending(s, &m2));
+	assert_true(m2.pos > m1.pos);
+	assert_int_equal(raas_store_mark_state(s, &m1), RAAS_MARK_WAITING);
+	assert_int_equal(raas_store_mark_state(s, &m2), RAAS_MARK_WAITING);
+	raas_store_before_commit(s, hook, &hooked);
+	commit(s, t1);
+	raas_store_before_commit(s, NULL, NULL);
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(hooked.pos, m2.pos);
+	assert_true(hooked.checksum == m2.checksum);
+	assert_false(raas_store_last_pending(s, &other));
+	assert_int_equal(raas_store_mark_state(s, &m1), RAAS_MARK_STORED);
+	assert_int_equal(raas_store_mark_state(s, &m2), RAAS_MARK_STORED);
+	other = m2;
+	other.checksum ^= 1;
+	assert_int_equal(raas_store_mark_state(s, &other), RAAS_MARK_LOST);
+	other = m2;
+	other.pos += 4096;
+	assert_int_equal(raas_store_mark_state(s, &other), RAAS_MARK_LOST);
+
+	/* A discarded entry is lost, and the entry later written at its place is another. */
+	add_event(s, "c1", "e3", t1);
+	assert_true(raas_store_last_pending(s, &m1));
+	raas_store_discard(s);
+	assert_int_equal(raas_store_mark_state(s, &m1), RAAS_MARK_LOST);
+	add_event(s, "c1", "e4", t1);
+	assert_true(raas_store_last_pending(s, &other));
+	assert_int_equal(other.pos, m1.pos);
+	assert_true(other.checksum != m1.checksum);
+	commit(s, t1); /* no hook now */
+	assert_int_equal(hook_calls, 1);
+	assert_int_equal(raas_store_mark_state(s, &m1), RAAS_MARK_LOST);
+	assert_int_equal(raas_store_mark_state(s, &other), RAAS_MARK_STORED);
+	raas_store_close(s);
+	/* After a reopen too. */
+	s = open_store(&d, true);
+	assert_int_equal(raas_store_mark_state(s, &m2), RAAS_MARK_STORED);
+	assert_int_equal(raas_store_mark_state(s, &m1), RAAS_MARK_LOST);
+	raas_store_close(s);
+}
+
 static void store_discard(void **state)
 {
 	struct ctx *c = *state;
@@ -3080,6 +3148,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(store_clock, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_clock_without_entries_survives_reopen, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(store_marks, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_discard, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_discard_during_flight, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_recovery_replays_tail, setup, teardown),
