@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "server/server.h"
+#include "server/webhooks.h"
 
 static const struct raas_cli_option options[] = {
         {"listen", 0, "HOST:PORT",
@@ -26,8 +27,11 @@ static const struct raas_cli_option options[] = {
          "wait before the first retry of a failed webhook delivery; doubling up to an hour, "
          "for at least 24 hours (default 10)"},
         {"webhook-timeout", 0, "SECONDS",
-         "per step (connect, send, answer) of a webhook "
+         "per step (connect, TLS handshake, send, answer) of a webhook "
          "delivery (default 10)"},
+        {"webhook-ca", 0, "FILE",
+         "PEM certificates that https webhook endpoints' certificates must chain to "
+         "(default: the system's trusted certificates)"},
         {"rate-limit", 0, "N",
          "requests a second one key may make, in bursts of as many (default 1000; 0: no "
          "limit); more answer 429 with Retry-After"},
@@ -112,6 +116,12 @@ static int run_serve(struct raas_cli *cli)
 	opt.settle_interval = (unsigned)si;
 	opt.api.webhook_backoff_us = (int64_t)wb * 1000000;
 	opt.api.webhook_timeout_ms = (int)wt * 1000;
+	opt.api.webhook_ca = raas_cli_option_value(cli, "webhook-ca");
+	if (opt.api.webhook_ca && raas_webhook_check_ca(opt.api.webhook_ca, &err) != RAAS_OK) {
+		if (logf && logf != cli->err)
+			fclose(logf);
+		return raas_cli_fail(cli, &err);
+	}
 	opt.api.rate_limit = (unsigned)rl;
 	opt.announce = cli->out;
 	opt.access_log = logf;

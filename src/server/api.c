@@ -73,6 +73,7 @@ struct raas_api {
 	size_t max_body, max_batch;
 	int64_t webhook_backoff_us;
 	int webhook_timeout_ms;
+	const char *webhook_ca;
 	unsigned rate_limit;
 	bool fixed_clock;
 	int64_t clock_us;
@@ -450,6 +451,7 @@ raas_rc raas_api_new(const struct raas_api_options *opt, struct raas_api **out,
 	api->webhook_backoff_us =
 	        opt->webhook_backoff_us ? opt->webhook_backoff_us : INT64_C(10) * 1000000;
 	api->webhook_timeout_ms = opt->webhook_timeout_ms ? opt->webhook_timeout_ms : 10000;
+	api->webhook_ca = opt->webhook_ca;
 	api->rate_limit = opt->rate_limit;
 	api->fixed_clock = opt->fixed_clock;
 	api->clock_us = opt->clock_us;
@@ -2211,8 +2213,8 @@ void raas_api_deliver(struct raas_api *api)
 			pthread_mutex_unlock(&t->mu);
 			now = real_clock();
 			status = raas_webhook_post(a.url, a.secret, a.body, a.body_len,
-			                           now / 1000000, api->webhook_timeout_ms, reason,
-			                           sizeof reason);
+			                           now / 1000000, api->webhook_timeout_ms,
+			                           api->webhook_ca, reason, sizeof reason);
 			pthread_mutex_lock(&t->mu);
 			if (status >= 200 && status < 300)
 				api->webhook_delivered++;

@@ -30,6 +30,8 @@ struct raas_api_options {
 	int64_t clock_us;
 	int64_t webhook_backoff_us; /* the first retry interval; 0: 10 s */
 	int webhook_timeout_ms;     /* per step of a delivery; 0: 10 s */
+	const char *webhook_ca;     /* PEM certificates https endpoints are checked against;
+	                               NULL: the system's (borrowed: must outlive the API) */
 	unsigned rate_limit;        /* requests per second per key (burst as many); 0: none */
 };
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
@@ -11,6 +12,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "base/alloc.h"
 #include "base/arena.h"
@@ -400,16 +405,20 @@ raas_rc raas_webhooks_load(const char *dir, const char *tenant, struct raas_webh
 
 /* ---- endpoints ---- */
 
-/* http://HOST[:PORT][/PATH]: host, port and path into the buffers. */
+/* http[s]://HOST[:PORT][/PATH]: host, port and path into the buffers, *tls for https. */
 static bool split_url(const char *url, char *host, size_t hcap, char *port, size_t pcap,
-                      const char **path)
+                      const char **path, bool *tls)
 {
 	const char *h, *end, *colon;
 	size_t n;
 
-	if (strncmp(url, "http://", 7))
+	if (!strncmp(url, "http://", 7))
+		*tls = false;
+	else if (!strncmp(url, "https://", 8))
+		*tls = true;
+	else
 		return false;
-	h = url + 7;
+	h = url + (*tls ? 8 : 7);
 	end = h + strcspn(h, "/?#");
 	*path = *end == '/' ? end : "/";
 	if (*end && *end != '/')
@@ -427,7 +436,7 @@ static bool split_url(const char *url, char *host, size_t hcap, char *port, size
 		memcpy(port, colon + 1, pn);
 		port[pn] = '\0';
 	} else {
-		snprintf(port, pcap, "80");
+		snprintf(port, pcap, *tls ? "443" : "80");
 	}
 	for (const char *c = url; *c; c++)
 		if ((unsigned char)*c <= ' ' || *c == 0x7f)
@@ -442,12 +451,14 @@ raas_rc raas_webhooks_add(struct raas_webhooks *w, const char *url, unsigned eve
 	const char *path;
 	struct endpoint *v, *e;
 	unsigned char raw[8];
+	bool tls;
 	raas_rc rc;
 
-	if (strlen(url) > 2048 || !split_url(url, host, sizeof host, port, sizeof port, &path))
+	if (strlen(url) > 2048 ||
+	    !split_url(url, host, sizeof host, port, sizeof port, &path, &tls))
 		return raas_err_set(
 		        err, RAAS_E_INPUT, "url",
-		        "must be http://HOST[:PORT][/PATH] (https is not supported yet)");
+		        "must be http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]");
 	if (!events)
 		return raas_err_set(err, RAAS_E_INPUT, "events",
 		                    "a non-empty list of invoice.locked, result.confirmed, "
@@ -752,21 +763,172 @@ static int wait_for(int fd, short events, int timeout_ms)
 	return r > 0 ? 0 : -1;
 }
 
+raas_rc raas_webhook_check_ca(const char *ca_file, struct raas_err *err)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	bool ok = ctx && SSL_CTX_load_verify_locations(ctx, ca_file, NULL) == 1;
+
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return ok ? RAAS_OK
+	          : raas_err_set(err, RAAS_E_INPUT, "--webhook-ca",
+	                         "%s: cannot be read as PEM certificates", ca_file);
+}
+
+/* One connection, plain or TLS over the non-blocking socket fd. */
+struct conn {
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int timeout_ms;
+};
+
+/* Waits for what the last TLS call r of c wants; false (reason set) when it failed. */
+static bool tls_wait(struct conn *c, int r, const char *doing, char *reason, size_t cap)
+{
+	int e = SSL_get_error(c->ssl, r);
+	unsigned long code;
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		if (wait_for(c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, c->timeout_ms) ==
+		    0)
+			return true;
+		snprintf(reason, cap, "%s timed out", doing);
+		return false;
+	}
+	if (SSL_get_verify_result(c->ssl) != X509_V_OK) {
+		snprintf(reason, cap, "%s: the certificate is not accepted: %s", doing,
+		         X509_verify_cert_error_string(SSL_get_verify_result(c->ssl)));
+		return false;
+	}
+	code = ERR_get_error();
+	if (code) {
+		char text[200];
+		ERR_error_string_n(code, text, sizeof text);
+		snprintf(reason, cap, "%s failed: %s", doing, text);
+	} else {
+		snprintf(reason, cap, "%s failed: %s", doing,
+		         e == SSL_ERROR_ZERO_RETURN ? "the connection closed"
+		         : errno                    ? strerror(errno)
+		                                    : "the connection closed");
+	}
+	return false;
+}
+
+/* The TLS handshake for host, verifying the certificate chain against ca_file (PEM) or the
+ * system's trusted certificates, and the host name (or IP address) against it. */
+static bool tls_start(struct conn *c, const char *host, const char *ca_file, char *reason,
+                      size_t cap)
+{
+	unsigned char ip[16];
+	bool is_ip = inet_pton(AF_INET, host, ip) == 1 || inet_pton(AF_INET6, host, ip) == 1;
+	int r;
+
+	ERR_clear_error();
+	if (!(c->ctx = SSL_CTX_new(TLS_client_method())) ||
+	    !SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION)) {
+		snprintf(reason, cap, "TLS: cannot set up");
+		return false;
+	}
+	SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
+	if (ca_file ? SSL_CTX_load_verify_locations(c->ctx, ca_file, NULL) != 1
+	            : SSL_CTX_set_default_verify_paths(c->ctx) != 1) {
+		snprintf(reason, cap, "TLS: cannot read the trusted certificates%s%s",
+		         ca_file ? " of " : "", ca_file ? ca_file : "");
+		return false;
+	}
+	if (!(c->ssl = SSL_new(c->ctx)) || SSL_set_fd(c->ssl, c->fd) != 1 ||
+	    (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), host) != 1
+	           : SSL_set1_host(c->ssl, host) != 1 ||
+	                     SSL_set_tlsext_host_name(c->ssl, host) != 1)) {
+		snprintf(reason, cap, "TLS: cannot set up");
+		return false;
+	}
+	while ((r = SSL_connect(c->ssl)) != 1)
+		if (!tls_wait(c, r, "TLS handshake", reason, cap))
+			return false;
+	return true;
+}
+
+static bool conn_send(struct conn *c, const char *p, size_t left, char *reason, size_t cap)
+{
+	while (left) {
+		ssize_t k;
+		if (c->ssl) {
+			size_t w = 0;
+			int r = SSL_write_ex(c->ssl, p, left, &w);
+			if (r != 1 && !tls_wait(c, r, "sending", reason, cap))
+				return false;
+			k = r == 1 ? (ssize_t)w : 0;
+		} else {
+			if (wait_for(c->fd, POLLOUT, c->timeout_ms) != 0) {
+				snprintf(reason, cap, "sending timed out");
+				return false;
+			}
+			k = send(c->fd, p, left, MSG_NOSIGNAL);
+			if (k < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (k < 0) {
+				snprintf(reason, cap, "cannot send: %s", strerror(errno));
+				return false;
+			}
+		}
+		p += k;
+		left -= (size_t)k;
+	}
+	return true;
+}
+
+/* Reads some bytes into buf: their count, or 0 (reason set) at a failure or the end. */
+static size_t conn_recv(struct conn *c, char *buf, size_t cap, char *reason, size_t rcap)
+{
+	for (;;) {
+		ssize_t k;
+		if (c->ssl) {
+			size_t got = 0;
+			int r = SSL_read_ex(c->ssl, buf, cap, &got);
+			if (r == 1)
+				return got;
+			if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN) {
+				snprintf(reason, rcap, "the connection closed without an answer");
+				return 0;
+			}
+			if (!tls_wait(c, r, "reading the answer", reason, rcap))
+				return 0;
+			continue;
+		}
+		if (wait_for(c->fd, POLLIN, c->timeout_ms) != 0) {
+			snprintf(reason, rcap, "no answer within %d ms", c->timeout_ms);
+			return 0;
+		}
+		k = recv(c->fd, buf, cap, 0);
+		if (k < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (k <= 0) {
+			snprintf(reason, rcap, "the connection closed without an answer");
+			return 0;
+		}
+		return (size_t)k;
+	}
+}
+
 unsigned raas_webhook_post(const char *url, const unsigned char secret[32], const char *body,
-                           size_t len, int64_t unix_seconds, int timeout_ms, char *reason,
-                           size_t reason_cap)
+                           size_t len, int64_t unix_seconds, int timeout_ms, const char *ca_file,
+                           char *reason, size_t reason_cap)
 {
 	char host[256], port[8], head[4096], sig_hex[65], resp[256];
 	const char *path;
 	struct addrinfo hints, *ai = NULL;
 	struct raas_hash mac;
 	struct raas_buf signed_text;
+	struct conn c = {.fd = -1, .timeout_ms = timeout_ms};
 	size_t got = 0;
-	int fd = -1, n, e;
+	bool tls;
+	int n, e;
 	unsigned status = 0;
 
-	if (!split_url(url, host, sizeof host, port, sizeof port, &path)) {
-		snprintf(reason, reason_cap, "not an http:// URL");
+	if (!split_url(url, host, sizeof host, port, sizeof port, &path, &tls)) {
+		snprintf(reason, reason_cap, "not an http:// or https:// URL");
 		return 0;
 	}
 	memset(&hints, 0, sizeof hints);
@@ -775,13 +937,13 @@ unsigned raas_webhook_post(const char *url, const unsigned char secret[32], cons
 		snprintf(reason, reason_cap, "cannot resolve %s: %s", host, gai_strerror(e));
 		return 0;
 	}
-	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+	c.fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (c.fd < 0 || fcntl(c.fd, F_SETFL, O_NONBLOCK) != 0) {
 		snprintf(reason, reason_cap, "socket: %s", strerror(errno));
 		goto out;
 	}
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
-	    (errno != EINPROGRESS || wait_for(fd, POLLOUT, timeout_ms) != 0)) {
+	if (connect(c.fd, ai->ai_addr, ai->ai_addrlen) != 0 &&
+	    (errno != EINPROGRESS || wait_for(c.fd, POLLOUT, timeout_ms) != 0)) {
 		snprintf(reason, reason_cap, "cannot connect: %s",
 		         errno == EINPROGRESS ? "timed out" : strerror(errno));
 		goto out;
@@ -789,12 +951,14 @@ unsigned raas_webhook_post(const char *url, const unsigned char secret[32], cons
 	{
 		int so = 0;
 		socklen_t sl = sizeof so;
-		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &so, &sl) != 0 || so) {
+		if (getsockopt(c.fd, SOL_SOCKET, SO_ERROR, &so, &sl) != 0 || so) {
 			snprintf(reason, reason_cap, "cannot connect: %s",
 			         strerror(so ? so : errno));
 			goto out;
 		}
 	}
+	if (tls && !tls_start(&c, host, ca_file, reason, reason_cap))
+		goto out;
 	/* The signature: HMAC-SHA256(secret, "<t>." || body). */
 	raas_buf_init(&signed_text, len + 32);
 	if (raas_buf_printf(&signed_text, "%lld.", (long long)unix_seconds) ||
@@ -811,40 +975,14 @@ unsigned raas_webhook_post(const char *url, const unsigned char secret[32], cons
 	             "Content-Length: %zu\r\nRaas-Signature: t=%lld,v1=%s\r\n"
 	             "User-Agent: raas-webhooks\r\nConnection: close\r\n\r\n",
 	             path, host, port, len, (long long)unix_seconds, sig_hex);
-	for (int part = 0; part < 2; part++) {
-		const char *p = part ? body : head;
-		size_t left = part ? len : (size_t)n;
-		while (left) {
-			ssize_t k;
-			if (wait_for(fd, POLLOUT, timeout_ms) != 0) {
-				snprintf(reason, reason_cap, "sending timed out");
-				goto out;
-			}
-			k = send(fd, p, left, MSG_NOSIGNAL);
-			if (k < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (k < 0) {
-				snprintf(reason, reason_cap, "cannot send: %s", strerror(errno));
-				goto out;
-			}
-			p += k;
-			left -= (size_t)k;
-		}
-	}
+	if (!conn_send(&c, head, (size_t)n, reason, reason_cap) ||
+	    !conn_send(&c, body, len, reason, reason_cap))
+		goto out;
 	while (got < sizeof resp - 1 && !memchr(resp, '\n', got)) {
-		ssize_t k;
-		if (wait_for(fd, POLLIN, timeout_ms) != 0) {
-			snprintf(reason, reason_cap, "no answer within %d ms", timeout_ms);
+		size_t k = conn_recv(&c, resp + got, sizeof resp - 1 - got, reason, reason_cap);
+		if (!k)
 			goto out;
-		}
-		k = recv(fd, resp + got, sizeof resp - 1 - got, 0);
-		if (k < 0 && (errno == EINTR || errno == EAGAIN))
-			continue;
-		if (k <= 0) {
-			snprintf(reason, reason_cap, "the connection closed without an answer");
-			goto out;
-		}
-		got += (size_t)k;
+		got += k;
 		resp[got] = '\0';
 	}
 	if (got < 12 || strncmp(resp, "HTTP/1.", 7) ||
@@ -853,8 +991,15 @@ unsigned raas_webhook_post(const char *url, const unsigned char secret[32], cons
 		snprintf(reason, reason_cap, "not an HTTP answer");
 	}
 out:
-	if (fd >= 0)
-		close(fd);
+	if (c.ssl) {
+		if (status)
+			(void)SSL_shutdown(c.ssl); /* best effort: the answer is in */
+		SSL_free(c.ssl);
+	}
+	SSL_CTX_free(c.ctx);
+	if (c.fd >= 0)
+		close(c.fd);
 	freeaddrinfo(ai);
+	ERR_clear_error();
 	return status;
 }

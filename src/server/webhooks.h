@@ -1,8 +1,8 @@
 /* webhooks.h — a tenant's webhook endpoints and its queue of deliveries (server.md
  * "Webhooks", docs/formats/webhooks.md).
  *
- * An endpoint subscribes an http:// URL to event types; its secret (256 random bits, shown
- * once) signs every delivery: header `Raas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
+ * An endpoint subscribes an http:// or https:// URL to event types; its secret (256 random bits,
+ * shown once) signs every delivery: header `Raas-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256
  * (secret, "<t>." || body)>`. Each event makes one delivery per subscribed endpoint, with a
  * stable id; a delivery is attempted until a 2xx answer, with exponential backoff (base,
  * 2 base, 4 base, ... at most an hour apart) for at least 24 hours, then given up. Endpoints
@@ -106,9 +106,15 @@ RAAS_WUR raas_rc raas_webhooks_record(struct raas_webhooks *w, const char *deliv
                                       int64_t base_us, struct raas_err *err);
 
 /* POSTs body to url with the signature header, waiting at most timeout_ms for each step;
- * returns the HTTP status, or 0 with *reason set ("connection refused", ...). */
+ * returns the HTTP status, or 0 with *reason set ("connection refused", ...). An https://
+ * URL is sent over TLS 1.2 or later, the server's certificate verified against ca_file
+ * (PEM certificates) or, when NULL, the system's trusted certificates, and against the
+ * URL's host name or IP address. */
+/* Whether ca_file can serve as raas_webhook_post's ca_file: RAAS_E_INPUT (path "--webhook-ca")
+ * when it cannot be read or holds no PEM certificate. */
+RAAS_WUR raas_rc raas_webhook_check_ca(const char *ca_file, struct raas_err *err);
 unsigned raas_webhook_post(const char *url, const unsigned char secret[32], const char *body,
-                           size_t len, int64_t unix_seconds, int timeout_ms, char *reason,
-                           size_t reason_cap);
+                           size_t len, int64_t unix_seconds, int timeout_ms, const char *ca_file,
+                           char *reason, size_t reason_cap);
 
 #endif

@@ -48,6 +48,7 @@ import re
 import select
 import signal
 import socket
+import ssl
 import struct
 import subprocess
 import threading
@@ -1015,7 +1016,7 @@ class Receiver:
     """A local webhook receiver on a random port: answers 500 to the first attempt of each
     delivery id (so that every delivery is retried once), 200 after; keeps every request."""
 
-    def __init__(self, port=0):
+    def __init__(self, port=0, tls=None):
         self.requests = []  # (headers dict, body bytes, status answered)
         self.lock = threading.Lock()
         outer = self
@@ -1039,6 +1040,10 @@ class Receiver:
                 pass
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        if tls:  # (cert, key) files: https
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
@@ -1083,7 +1088,6 @@ def webhooks():
                 "POST", "/v1/webhooks", compact({"url": url, "events": ["invoice.locked"]}),
                 finance), 403)
             for body, detail in (
-                    ({"url": "https://x/h", "events": ["invoice.locked"]}, "url"),
                     ({"url": "ftp://x", "events": ["invoice.locked"]}, "url"),
                     ({"url": url, "events": []}, "events"),
                     ({"url": url, "events": ["invoice.paid"]}, "events"),
@@ -1182,6 +1186,88 @@ def webhooks():
             check("/metrics counts webhook deliveries", m is not None, True)
     finally:
         rcv.close()
+
+
+def self_signed(work, name, san):
+    """A self-signed certificate for SAN (openssl req): (cert, key) file paths."""
+    cert, key = os.path.join(work, name + ".pem"), os.path.join(work, name + ".key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=" + name, "-addext",
+                    "subjectAltName=" + san], check=True, capture_output=True)
+    return cert, key
+
+
+@case
+def https_webhooks():
+    """https:// endpoints: TLS with the certificate checked against --webhook-ca (or the
+    system's certificates) and the URL's host name or IP address; a certificate for another
+    name, or one nothing vouches for, is refused and the attempt's result says why."""
+    d = S.fresh()
+    rc, out, err = S.apply(d, ACME, "2026-01-01T00:00:00Z")
+    if rc != 0:
+        fail(f"contract apply: {rc} {out!r} {err!r}")
+    admin, _ = make_key(d)
+    work = os.path.dirname(d)
+    good = self_signed(work, "good", "DNS:localhost,IP:127.0.0.1")
+    other = self_signed(work, "other", "DNS:other.example")
+    stranger = self_signed(work, "stranger", "DNS:localhost")
+    ca = os.path.join(work, "ca.pem")
+    with open(ca, "w") as f:
+        f.write(open(good[0]).read() + open(other[0]).read())
+    rc, out, err = S.run(d, "serve", "--webhook-ca", os.path.join(work, "missing.pem"))
+    check("--webhook-ca of a missing file: exit 2, saying so",
+          (rc, "--webhook-ca" in err and "missing.pem" in err), (2, True))
+    rcv = {k: Receiver(tls=v) for k, v in
+           (("good", good), ("other", other), ("stranger", stranger))}
+    urls = {"by name": f"https://localhost:{rcv['good'].port}/hook",
+            "by address": f"https://127.0.0.1:{rcv['good'].port}/hook",
+            "another name": f"https://localhost:{rcv['other'].port}/hook",
+            "nobody vouches": f"https://localhost:{rcv['stranger'].port}/hook"}
+    try:
+        with Server(d, "--settle-interval", "0", "--webhook-backoff", "1",
+                    "--webhook-ca", ca) as srv:
+            hooks = {}
+            for k, url in urls.items():
+                r = srv.request("POST", "/v1/webhooks", compact(
+                    {"url": url, "events": ["events.unmatched"]}), admin)
+                check(f"POST /v1/webhooks {url}: 201", r.status, 201)
+                hooks[k] = r.json()
+            expect("an unmatched event", post_events(srv, admin, [ev(
+                "u-1", type_="page.view")]), 200, report(accepted=1, unmatched=(1, ["acme"])))
+            ok = rcv["good"].wait(lambda q: len(delivered(q, "events.unmatched")) == 2)
+            check("delivered over TLS to the endpoint by name and by address", ok, True)
+            with rcv["good"].lock:
+                for _, b, _ in rcv["good"].requests:
+                    check("the body over TLS", json.loads(b)["data"],
+                          {"count": 1, "customers": ["acme"]})
+
+            def first_result(k):
+                for _ in range(200):
+                    r = srv.request("GET", f"/v1/webhooks/{hooks[k]['id']}/deliveries",
+                                    key=admin)
+                    log = r.json() if r.status == 200 else []
+                    if log and log[0]["attempts"]:
+                        return log[0]["status"], log[0]["attempts"][0]["result"]
+                    time.sleep(0.05)
+                return None
+            got = first_result("another name")
+            check("a certificate for another name: refused, pending, saying so",
+                  (got[0], bool(re.fullmatch(r"TLS handshake: the certificate is not "
+                                             r"accepted: (?i:hostname mismatch)", got[1])))
+                  if got else got, ("pending", True))
+            got = first_result("nobody vouches")
+            check("a certificate nothing in --webhook-ca vouches for: refused, saying so",
+                  (got[0], bool(re.fullmatch(r"TLS handshake: the certificate is not "
+                                             r"accepted: self.signed certificate", got[1])))
+                  if got else got, ("pending", True))
+            with rcv["other"].lock, rcv["stranger"].lock:
+                check("nothing reached the refused receivers",
+                      (rcv["other"].requests, rcv["stranger"].requests), ([], []))
+            rc, _ = srv.stop()
+            check("serve exits 0", rc, 0)
+    finally:
+        for r in rcv.values():
+            r.close()
 
 
 def last_log_record(data):
