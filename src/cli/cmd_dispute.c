@@ -11,6 +11,7 @@
 /* Runs one writing dispute action under the writer lock and prints its document. */
 static int write_action(struct raas_cli *cli, bool open)
 {
+	enum raas_dispute_refusal why;
 	const char *note = raas_cli_option_value(cli, "note");
 	bool upheld = raas_cli_option_value(cli, "upheld") != NULL,
 	     voided = raas_cli_option_value(cli, "voided") != NULL;
@@ -36,10 +37,11 @@ static int write_action(struct raas_cli *cli, bool open)
 		return raas_cli_fail(cli, &err);
 	if (!raas_cli_option_value(cli, "now"))
 		(void)raas_cli_now(cli, &now); /* the real clock, read under the writer lock */
-	raas_buf_init(&b, 1 << 20);
+	raas_buf_init(&b, 1 << 20); /* (the CLI words every refusal the same way: exit 2) */
 	if (open ? raas_svc_dispute_open(store, cli->args[0], raas_cli_option_value(cli, "reason"),
-	                                 note, now, &b, &err)
-	         : raas_svc_dispute_resolve(store, cli->args[0], upheld, note, now, &b, &err)) {
+	                                 note, now, &b, &why, &err)
+	         : raas_svc_dispute_resolve(store, cli->args[0], upheld, note, now, &b, &why,
+	                                    &err)) {
 		rc = raas_cli_fail(cli, &err);
 	} else {
 		raas_cli_print_line(cli, b.data, b.len);

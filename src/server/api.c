@@ -2273,18 +2273,18 @@ static int64_t write_clock(struct raas_api *api, struct tenant *t)
 
 /* A dispute rule broken: 409 for what conflicts with the dispute's or result's state, 404
  * for what does not exist, 422 for the rest. */
-static void fail_dispute(struct raas_http_response *res, const struct raas_err *err)
+static void fail_dispute(struct raas_http_response *res, const struct raas_err *err,
+                         enum raas_dispute_refusal why)
 {
 	if (err->code != RAAS_E_INPUT) {
 		fail_err(res, err);
 		return;
 	}
-	if (!strncmp(err->message, "already disputed", 16) ||
-	    !strncmp(err->message, "resolved already", 16)) {
+	if (why == RAAS_DISPUTE_CONFLICT) {
 		fail(res, 409, "conflict", "%s: %s", err->path, err->message);
 		return;
 	}
-	if (!strcmp(err->message, "no such result") || !strcmp(err->message, "no such dispute")) {
+	if (why == RAAS_DISPUTE_UNKNOWN) {
 		fail(res, 404, "not_found", "%s: %s", err->message, err->path);
 		return;
 	}
@@ -2348,6 +2348,7 @@ static void post_dispute(struct raas_api *api, const struct caller *c, const cha
 	struct raas_arena arena;
 	struct raas_err err;
 	struct commit_events ce = {.api = api, .t = c->t};
+	enum raas_dispute_refusal why;
 	raas_rc rc;
 	char contract[256];
 
@@ -2376,12 +2377,12 @@ static void post_dispute(struct raas_api *api, const struct caller *c, const cha
 	ce.doc = &res->body;
 	raas_store_before_commit(c->t->store, hold_for_commit, &ce);
 	rc = raas_svc_dispute_open(c->t->store, result, values[0], values[1],
-	                           write_clock(api, c->t), &res->body, &err);
+	                           write_clock(api, c->t), &res->body, &why, &err);
 	raas_store_before_commit(c->t->store, NULL, NULL);
 	settle_held(api, c->t);
 	if (rc) {
 		raas_buf_reset(&res->body);
-		fail_dispute(res, &err);
+		fail_dispute(res, &err, why);
 		goto out;
 	}
 	ok_json(res, 201);
@@ -2397,6 +2398,7 @@ static void post_resolution(struct raas_api *api, const struct caller *c, const 
 	struct raas_arena arena;
 	struct raas_err err;
 	struct commit_events ce = {.api = api, .t = c->t};
+	enum raas_dispute_refusal why;
 	raas_rc rc;
 
 	raas_err_clear(&err);
@@ -2412,12 +2414,12 @@ static void post_resolution(struct raas_api *api, const struct caller *c, const 
 	ce.doc = &res->body;
 	raas_store_before_commit(c->t->store, hold_for_commit, &ce);
 	rc = raas_svc_dispute_resolve(c->t->store, dispute, !strcmp(values[0], "upheld"), values[1],
-	                              write_clock(api, c->t), &res->body, &err);
+	                              write_clock(api, c->t), &res->body, &why, &err);
 	raas_store_before_commit(c->t->store, NULL, NULL);
 	settle_held(api, c->t);
 	if (rc) {
 		raas_buf_reset(&res->body);
-		fail_dispute(res, &err);
+		fail_dispute(res, &err, why);
 		goto out;
 	}
 	ok_json(res, 200);

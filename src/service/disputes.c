@@ -292,7 +292,7 @@ static void take_back(struct raas_buf *out, size_t len)
 
 raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, const char *reason,
                               const char *note, int64_t now, struct raas_buf *out,
-                              struct raas_err *err)
+                              enum raas_dispute_refusal *why, struct raas_err *err)
 {
 	const char *slash = strchr(result, '/');
 	char contract[256], id[512], when[RAAS_TIME_FORMAT_MAX];
@@ -308,6 +308,7 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 	size_t out_len = out->len;
 	raas_rc rc;
 
+	*why = RAAS_DISPUTE_INVALID;
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	for (size_t i = 0; i < sizeof reasons / sizeof *reasons && !known; i++)
 		known = !strcmp(reason, reasons[i]);
@@ -326,6 +327,7 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 		goto out;
 	}
 	if (!slash || (size_t)(slash - result) >= sizeof contract || strlen(result) > 400) {
+		*why = RAAS_DISPUTE_UNKNOWN;
 		rc = raas_err_set(err, RAAS_E_INPUT, result, "no such result");
 		goto out;
 	}
@@ -335,11 +337,13 @@ raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result, cons
 	    (rc = raas_ledgers_load(store, contract, NULL, &ls, err)))
 		goto out;
 	if (ls.n != 1 || raas_ledger_result_at(ls.v[0], result, now, &info, err) != RAAS_OK) {
+		*why = RAAS_DISPUTE_UNKNOWN;
 		rc = raas_err_set(err, RAAS_E_INPUT, result, "no such result");
 		goto out;
 	}
 	raas_ledger_dispute_state(ls.v[0], result, now, &ds);
 	if (info.status == RAAS_RESULT_DISPUTED) {
+		*why = RAAS_DISPUTE_CONFLICT;
 		rc = raas_err_set(err, RAAS_E_INPUT, result,
 		                  "already disputed (dispute %s is open)", ds.dispute);
 		goto out;
@@ -398,7 +402,7 @@ out:
 
 raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool upheld,
                                  const char *note, int64_t now, struct raas_buf *out,
-                                 struct raas_err *err)
+                                 enum raas_dispute_refusal *why, struct raas_err *err)
 {
 	struct dispute *v = NULL, *d = NULL;
 	size_t n = 0;
@@ -409,6 +413,7 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 	size_t out_len = out->len;
 	raas_rc rc;
 
+	*why = RAAS_DISPUTE_INVALID;
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
 	if (note && strlen(note) > 2000) {
 		rc = raas_err_set(err, RAAS_E_INPUT, "--note", "at most 2000 bytes");
@@ -421,6 +426,7 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 		if (!strcmp(v[i].id, id))
 			d = &v[i];
 	if (!d) {
+		*why = RAAS_DISPUTE_UNKNOWN;
 		rc = raas_err_set(err, RAAS_E_INPUT, id, "no such dispute");
 		goto out;
 	}
@@ -431,6 +437,7 @@ raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool 
 		if (strcmp(st.status, "open")) {
 			char when[RAAS_TIME_FORMAT_MAX];
 			raas_time_format(st.at, 0, when);
+			*why = RAAS_DISPUTE_CONFLICT;
 			rc = raas_err_set(err, RAAS_E_INPUT, id, "resolved already: %s (%s at %s)",
 			                  st.status, st.by_person ? "by a person" : "automatically",
 			                  when);

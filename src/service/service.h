@@ -84,6 +84,14 @@ RAAS_WUR raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *
 
 /* ---- disputes (server.md "Disputes") ---- */
 
+/* Why a dispute action was refused (with RAAS_E_INPUT): a broken rule, an unknown result or
+ * dispute, or a conflict with the dispute's state (already disputed, resolved already). */
+enum raas_dispute_refusal {
+	RAAS_DISPUTE_INVALID,
+	RAAS_DISPUTE_UNKNOWN,
+	RAAS_DISPUTE_CONFLICT,
+};
+
 /* Opens a dispute on result (CONTRACT/NAME:ENTITY_TEXT) at now: reason one of not_achieved,
  * duplicate, not_attributable, already_reversed, other (other needs a note); the result
  * must be pending or confirmed at now, with no open dispute, before lock(P) + dispute_within
@@ -92,11 +100,13 @@ RAAS_WUR raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *
  * place (--reason, --note, the result id) for a broken rule. */
 RAAS_WUR raas_rc raas_svc_dispute_open(struct raas_store *store, const char *result,
                                        const char *reason, const char *note, int64_t now,
-                                       struct raas_buf *out, struct raas_err *err);
-/* Resolves the open dispute id at now (upheld, or voided); appends its document. */
+                                       struct raas_buf *out, enum raas_dispute_refusal *why,
+                                       struct raas_err *err);
+/* Resolves the open dispute id at now (upheld, or voided); appends its document. *why says
+ * why an action answered RAAS_E_INPUT was refused (both functions). */
 RAAS_WUR raas_rc raas_svc_dispute_resolve(struct raas_store *store, const char *id, bool upheld,
                                           const char *note, int64_t now, struct raas_buf *out,
-                                          struct raas_err *err);
+                                          enum raas_dispute_refusal *why, struct raas_err *err);
 /* Appends one dispute document per line for the disputes opened at or before now, in the
  * order they were opened, filtered by status (open, upheld, voided), contract, customer. */
 RAAS_WUR raas_rc raas_svc_disputes(struct raas_store *store, const char *status,
