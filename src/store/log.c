@@ -28,8 +28,8 @@
 #define MAX_SEGMENTS 4096
 #define SCAN_CHUNK ((size_t)8 << 20)
 /* Direct writes: file offsets, lengths and memory aligned to this (any logical block size
- * up to a page), and only for runs of at least DIRECT_MIN bytes (a small batch is cheaper
- * to copy into the page cache than to send to the device on its own). */
+ * up to a page), and only for runs holding at least DIRECT_MIN bytes of whole blocks (a
+ * small batch is cheaper to copy into the page cache than to send to the device alone). */
 #define ALIGN ((size_t)4096)
 #define DIRECT_MIN ((size_t)64 << 10)
 #define BATCH_MAX ((size_t)4 << 30)
@@ -156,9 +156,11 @@ static int segment_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
 	return log->fds[seg];
 }
 
-/* Opens segment seg for direct writes; -1 with err set, or -1 with log->direct cleared
- * when the file system does not do O_DIRECT (tmpfs before Linux 6.6, some FUSE). */
-static int direct_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
+/* Opens segment seg for direct writes; -1 when it cannot be (the segment's batches then go
+ * through the page cache, which the writer's descriptor already reaches: no reason to fail
+ * a commit), with log->direct cleared when the file system does not do O_DIRECT at all
+ * (tmpfs before Linux 6.6, some FUSE). */
+static int direct_fd(struct raas_log *log, uint32_t seg)
 {
 	char path[4096];
 	int fd;
@@ -167,8 +169,6 @@ static int direct_fd(struct raas_log *log, uint32_t seg, struct raas_err *err)
 	fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
 	if (fd < 0 && errno == EINVAL)
 		log->direct = false;
-	else if (fd < 0)
-		sys_error(err, "cannot open log segment", path);
 	return fd;
 }
 
@@ -597,7 +597,9 @@ raas_rc raas_log_add(struct raas_log *log, enum raas_entry_kind kind, uint32_t c
 	 * leaves the batch as it was. */
 	if ((rc = batch_reserve(b, size + ALIGN)))
 		return rc;
-	if (b->npieces == 0 ||
+	/* A new piece where the records stop being contiguous, and at every segment's start
+	 * (the previous piece may end exactly where the segment ends). */
+	if (b->npieces == 0 || off_of(at) == 0 ||
 	    b->pieces[b->npieces - 1].pos + b->pieces[b->npieces - 1].len != at) {
 		if (b->npieces == b->cap_pieces) {
 			size_t cap = b->cap_pieces ? b->cap_pieces * 2 : 4;
@@ -640,7 +642,9 @@ void raas_log_expect(struct raas_log *log, size_t bytes)
 
 	for (int k = 0; k < 2; k++) {
 		struct batch *t = b[k];
-		if (t->cap >= bytes || batch_reserve(t, bytes - t->len) != RAAS_OK)
+		/* (room for a record's reserve and a piece's alignment gap on top) */
+		if (t->cap >= bytes + 2 * ALIGN ||
+		    batch_reserve(t, bytes + 2 * ALIGN - t->len) != RAAS_OK)
 			continue;
 		/* The whole pages of the memory (data is aligned); a kernel without this just
 		 * faults later. */
@@ -798,11 +802,8 @@ raas_rc raas_log_write(struct raas_log *log, struct raas_err *err)
 			rc = RAAS_E_STORAGE;
 			goto fail;
 		}
-		if (log->direct && log->dfds[seg] < 0 &&
-		    (log->dfds[seg] = direct_fd(log, seg, err)) < 0 && log->direct) {
-			rc = RAAS_E_STORAGE;
-			goto fail;
-		}
+		if (log->direct && log->dfds[seg] < 0)
+			log->dfds[seg] = direct_fd(log, seg);
 		if (seg < log->sync_from)
 			log->sync_from = seg;
 	}

@@ -106,10 +106,10 @@ RAAS_WUR raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err);
 RAAS_WUR raas_rc raas_log_sync_from(struct raas_log *log, uint64_t from, struct raas_err *err);
 /* Cuts the log back to its durable end and drops the pending batch (after a failed sync). */
 void raas_log_abort(struct raas_log *log);
-/* Bytes written to the files with O_DIRECT so far: the whole 4 KiB blocks of each run of
- * at least 64 KiB of a batch go from its memory to the device, not through the page cache
- * (docs/internals/store.md); the rest, and everything on a file system without O_DIRECT,
- * is written normally. The file bytes are the same either way. */
+/* Bytes written to the files with O_DIRECT so far: the whole 4 KiB blocks of each run of a
+ * batch that holds at least 64 KiB of them go from its memory to the device, not through the page
+ * cache (docs/internals/store.md); the rest, and everything on a file system without O_DIRECT, is
+ * written normally. The file bytes are the same either way. */
 uint64_t raas_log_direct_bytes(const struct raas_log *log);
 /* Position up to which the log is durable. */
 uint64_t raas_log_durable(const struct raas_log *log);

@@ -983,6 +983,45 @@ static void log_segment_exact_fill(void **state)
 	raas_log_close(log);
 }
 
+/* The same in one batch: the record after the one that fills segment 0 exactly starts
+ * segment 1, though it follows it in the batch's memory (a batch used to run on past the
+ * segment's end there, and the record could not be read back at its position). */
+static void log_segment_exact_fill_in_one_batch(void **state)
+{
+	struct ctx *c = *state;
+	char dir[256], seg0[300], seg1[300];
+	struct raas_log *log;
+	struct raas_log_record rec;
+	struct raas_buf scratch;
+	struct raas_err err;
+	struct exp_rec recs[2] = {{RAAS_ENTRY_EVENT, 0, 0, 1, "8 bytes!", 8, 0},
+	                          {RAAS_ENTRY_EVENT, 0, 1, 2, "abc", 3, 0}};
+
+	new_log(c, dir, sizeof dir);
+	pathf(seg0, sizeof seg0, "%s/00000000.seg", dir);
+	pathf(seg1, sizeof seg1, "%s/00000001.seg", dir);
+	assert_int_equal(truncate(seg0, (off_t)(SEG - 48)), 0);
+	log = open_log(dir, true);
+	add_all(log, recs, 2);
+	assert_int_equal(recs[0].pos, SEG - 48);
+	assert_int_equal(recs[1].pos, SEG);
+	assert_int_equal(raas_log_end(log), SEG + 48);
+	raas_log_close(log);
+	assert_int_equal(file_size(seg0), (off_t)SEG);
+	assert_int_equal(file_size(seg1), 48);
+
+	log = open_log(dir, false);
+	assert_int_equal(raas_log_end(log), SEG + 48);
+	assert_int_equal(scan_expect(log, SEG - 48, recs, 2, false), RAAS_OK);
+	raas_buf_init(&scratch, RAAS_LOG_MAX_LEAF + 64);
+	for (size_t i = 0; i < 2; i++) {
+		assert_int_equal(raas_log_read(log, recs[i].pos, &rec, &scratch, &err), RAAS_OK);
+		check_record(&rec, &recs[i]);
+	}
+	raas_buf_free(&scratch);
+	raas_log_close(log);
+}
+
 static void log_open_errors(void **state)
 {
 	struct ctx *c = *state;
@@ -3125,6 +3164,8 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(log_chunk_boundaries, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_segment_rotation, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_segment_exact_fill, setup, teardown),
+	        cmocka_unit_test_setup_teardown(log_segment_exact_fill_in_one_batch, setup,
+	                                        teardown),
 	        cmocka_unit_test_setup_teardown(log_open_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_add_failure_leaves_batch, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_insert_find, setup, teardown),
