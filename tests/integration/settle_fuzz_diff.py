@@ -5,6 +5,7 @@ implementation of ../shared/spec/settlement.md), byte for byte.
 
 usage: settle_fuzz_diff.py [RAAS] [--raas PATH] [--seed S] [--cases N] [--seconds T]
                            [--jobs J] [--case I] [--show K] [--no-shrink] [--self-test]
+                           [--dispute-share F]
 
 Each case is a random scenario in a fresh `raas init` directory: 1-3 contracts (currencies
 with 0-6 minor digits, zones from -12:00 to +14:00 incl. +05:45, week/month/quarter/year
@@ -17,7 +18,15 @@ other notations, conflicts, reversals, attributions, late arrivals after locks, 
 24 h ahead and beyond, entities as numbers and strings, missing or bad entities and values);
 `settle` at some writing clocks; and, between the writing steps, `invoice C DATE`, `results C
 [--status S | --period D]` and `invoices [--contract C | --customer C]` at past, present,
-future and boundary clocks. Every command's exit code is compared, and its stdout byte for
+future and boundary clocks. Some cases (--dispute-share, default 0.35, drawn from a random
+stream of their own so that the other cases stay as they were) also get dispute terms
+(resolve_within, dispute_default, dispute_within, also changed by a second version) and
+dispute actions between the writing steps: `dispute open` on a result the reference finds
+open to dispute at that clock (pending or confirmed, inside the window) or, now and then, on
+one it must refuse, and `dispute resolve --upheld|--voided` of an open dispute (or of one
+resolved already), with `disputes [--status S | --contract C | --customer C]` and `results
+--status disputed|voided` among the reads; the target is chosen when the step first runs and
+then written into the step (so reproductions name it). Every command's exit code is compared, and its stdout byte for
 byte (the ingest report on its keys, results' `reason` texts only for being non-null). A
 writing step that disagrees ends its case (the two states would differ from then on).
 
@@ -356,7 +365,8 @@ def gen_version2(rng, doc1):
 
 
 KEY_ORDER = ["id", "customer", "currency", "currency_exponent", "timezone", "period", "start",
-             "end", "lock_after", "corrections_within", "dispute_within", "results", "fees",
+             "end", "lock_after", "corrections_within", "dispute_within", "resolve_within",
+             "dispute_default", "results", "fees",
              "minimum", "cap"]
 
 
@@ -751,6 +761,12 @@ def gen_case(seed, index):
     ncon = rng.choice([1, 1, 2, 2, 3])
     ids = rng.sample(CONTRACT_IDS, ncon)
     docs = [gen_contract(rng, cid, rng.choice(CUSTOMERS), base_day) for cid in ids]
+    # disputes come from a random stream of their own, so that the other cases (and the
+    # other steps of a dispute case) stay what they were
+    drng = random.Random("%s:%d:disputes" % (seed, index))
+    dcase = drng.random() < DISPUTE_SHARE
+    if dcase:
+        docs = [dispute_terms(drng, d) for d in docs]
     parsed = [ref.Doc(ref.parse_json(dump(d))) for d in docs]
     any_end = any("end" in d for d in docs)
     huge_ok = rng.random() < 0.08
@@ -795,6 +811,8 @@ def gen_case(seed, index):
             v2 = gen_version2(rng, docs[k])
             if v2 is None:
                 continue
+            if dcase and drng.random() < 0.4:
+                v2 = dispute_terms(drng, v2)  # other dispute terms from this version on
             eff = None
             d2 = ref.Doc(ref.parse_json(dump(v2)))
             if rng.random() < 0.35:
@@ -836,7 +854,130 @@ def gen_case(seed, index):
             steps.append(gen_read(rng, docs, parsed, t0, recorded, future_end, anchors))
     for _ in range(rng.randint(2, 5)):
         steps.append(gen_read(rng, docs, parsed, t0, recorded, future_end, anchors))
+    if dcase:
+        steps = add_disputes(drng, steps, docs, parsed, t0, future_end, anchors, L)
     return steps
+
+
+# ================================================================== disputes
+
+DISPUTE_SHARE = 0.35   # the share of cases with disputes
+REASONS = ["not_achieved", "duplicate", "not_attributable", "already_reversed", "other"]
+NOTES = ["checked", "never heard of them", "ü \"quoted\"", "a\\b"]
+
+
+def dispute_terms(drng, doc):
+    """resolve_within / dispute_default / dispute_within, sometimes."""
+    doc = copy_doc(doc)
+    if drng.random() < 0.7:
+        doc["resolve_within"] = drng.choice(["12h", "1d", "3d", "10d", "30d", "45s"])
+    if drng.random() < 0.6:
+        doc["dispute_default"] = drng.choice(["voided", "upheld"])
+    if drng.random() < 0.3:
+        doc["dispute_within"] = drng.choice(["0d", "1d", "14d", "40d"])
+    return reorder(doc)
+
+
+def add_disputes(drng, steps, docs, parsed, t0, future_end, anchors, L):
+    """Dispute actions between the writing steps, at clocks between theirs: opening one on
+    a result (chosen when the step runs, see pick_dispute_target) and resolving one, and
+    reads that look at them."""
+    wi = [i for i, s in enumerate(steps) if s["op"] in WRITES]
+    out = []
+    rec = None
+    for n, s in enumerate(steps):
+        out.append(s)
+        if s["op"] not in WRITES:
+            continue
+        if rec is not None and s["now"] < rec:
+            continue  # a write refused for its clock
+        rec = s["now"]
+        if drng.random() < (0.2 if s["op"] == "ingest" else 0.6):
+            continue
+        later = [steps[j]["now"] for j in wi if j > n and steps[j]["now"] >= s["now"]]
+        hi = min(later) if later else s["now"] + L * DAY
+        if n == max(wi):
+            hi = s["now"] + int(L * 1.5 * DAY)
+        t = s["now"]
+        for _ in range(drng.randint(1, 4)):
+            t = drng.randint(t, hi) if drng.random() < 0.7 else t
+            r = drng.random()
+            if r < 0.55:
+                reason = drng.choice(REASONS)
+                st = {"op": "dispute_open", "pick": drng.random(), "reason": reason,
+                      "now": t}
+                if reason == "other" or drng.random() < 0.3:
+                    st["note"] = drng.choice(NOTES)
+                if drng.random() < 0.03:
+                    st.pop("note", None)
+                    st["reason"] = "other"  # exit 2: other needs a note
+            else:
+                st = {"op": "dispute_resolve", "pick": drng.random(),
+                      "how": "--upheld" if drng.random() < 0.5 else "--voided", "now": t}
+                if drng.random() < 0.3:
+                    st["note"] = drng.choice(NOTES)
+            out.append(st)
+        for _ in range(drng.randint(1, 3)):
+            out.append(gen_dispute_read(drng, docs, parsed, t0, t, max(future_end, t + DAY),
+                                        anchors))
+    return out
+
+
+def gen_dispute_read(drng, docs, parsed, t0, recorded, future_end, anchors):
+    x = drng.random()
+    if x < 0.25:
+        now = recorded + drng.choice([0, 0, 1, HOUR, DAY, 10 * DAY, 31 * DAY, -HOUR,
+                                      -5 * DAY])
+        st = {"op": "disputes", "now": now}
+        y = drng.random()
+        if y < 0.3:
+            st["status"] = drng.choice(["open", "upheld", "voided"])
+        elif y < 0.4:
+            st["contract"] = drng.choice(docs)["id"]
+        elif y < 0.5:
+            st["customer"] = drng.choice(docs)["customer"]
+        return st
+    st = gen_read(drng, docs, parsed, t0, recorded, future_end, anchors)
+    if st["op"] == "results" and drng.random() < 0.3:
+        st.pop("period", None)
+        st["status"] = drng.choice(["disputed", "voided"])
+    return st
+
+
+def pick_dispute_target(store, step):
+    """Makes a dispute step concrete (at its first run, from the reference's state): the
+    result to open a dispute on (mostly one that can be disputed) or the dispute to
+    resolve (mostly an open one). Without such a target the step is mostly dropped
+    (step["skip"]), else it aims at something the command must refuse."""
+    if "skip" in step or "result" in step or "dispute" in step:
+        return
+    now, pick = step["now"], step["pick"]
+    if step["op"] == "dispute_open":
+        if "result" in step:
+            return
+        ok = store.disputable(now)
+        if ok and pick < 0.9:
+            step["result"] = ok[int(pick / 0.9 * len(ok))]
+            return
+        if not ok and pick < 0.85:
+            step["skip"] = True
+            return
+        every = sorted(r.id for led in store.ledgers.values()
+                       if led.view(now, True).doc is not None
+                       for r in led.view(now, True).results())
+        step["result"] = every[int(pick * len(every))] if every else "c1/lead:none"
+        return
+    if "dispute" in step:
+        return
+    ok = store.open_disputes(now)
+    if ok and pick < 0.9:
+        step["dispute"] = ok[int(pick / 0.9 * len(ok))]
+        return
+    if not ok and pick < 0.85:
+        step["skip"] = True
+        return
+    every = [d.id for d in store.disputes]
+    step["dispute"] = every[int(pick * len(every))] if every else "c1/lead:none#1"
 
 
 def end_change_ok(d1, d2, at, eff_start):
@@ -922,6 +1063,22 @@ def cmd_of(step, files):
         return ["settle", "--now", now]
     if op == "invoice":
         return ["invoice", step["contract"], step["date"], "--now", now]
+    if op == "dispute_open":
+        c = ["dispute", "open", step["result"], "--reason", step["reason"]]
+        if "note" in step:
+            c += ["--note", step["note"]]
+        return c + ["--now", now]
+    if op == "dispute_resolve":
+        c = ["dispute", "resolve", step["dispute"], step["how"]]
+        if "note" in step:
+            c += ["--note", step["note"]]
+        return c + ["--now", now]
+    if op == "disputes":
+        c = ["disputes", "--now", now]
+        for k in ("status", "contract", "customer"):
+            if k in step:
+                c += ["--" + k, step[k]]
+        return c
     if op == "results":
         c = ["results", step["contract"], "--now", now]
         if "status" in step:
@@ -948,18 +1105,28 @@ def expected(store, step):
         return store.settle(now)
     if op == "invoice":
         return store.invoice(step["contract"], step["date"], now)
+    if op == "dispute_open":
+        return store.dispute_open(step["result"], step["reason"], step.get("note"), now)
+    if op == "dispute_resolve":
+        return store.dispute_resolve(step["dispute"], step["how"][2:], step.get("note"), now)
+    if op == "disputes":
+        return store.disputes_listing(now, step.get("status"), step.get("contract"),
+                                      step.get("customer"))
     if op == "results":
         return store.results(step["contract"], now, step.get("period"), step.get("status"))
     return store.invoices(now, step.get("contract"), step.get("customer"))
 
 
-WRITES = ("apply", "ingest", "settle")
+WRITES = ("apply", "ingest", "settle", "dispute_open", "dispute_resolve")
 FEATURES = [("adjustment", '"type":"adjustment"'), ("credit_note", '"kind":"credit_note"'),
             ("minimum", '"type":"minimum"'), ("cap", '"type":"cap"'),
             ("locked", '"status":"locked"'), ("draft", '"status":"draft"'),
             ("late", '"late":true'), ("reversed", '"status":"reversed"'),
             ("pending", '"status":"pending"'), ("confirmed", '"status":"confirmed"'),
-            ("attributed", '"attributed":["'), ("ignored", '"ignored":["')]
+            ("attributed", '"attributed":["'), ("ignored", '"ignored":["'),
+            ("disputed", '"status":"disputed"'), ("voided", '"status":"voided"'),
+            ("dispute_open", '"status":"open"'), ("dispute_auto", '"resolved_by":"automatic"'),
+            ("dispute_person", '"resolved_by":"person"')]
 
 
 def features(out):
@@ -1050,6 +1217,10 @@ def play(runner, steps, stop_at=None, stats=None):
         if stop_at is not None and i > stop_at:
             break
         try:
+            if step["op"] in ("dispute_open", "dispute_resolve"):
+                pick_dispute_target(store, step)
+                if step.get("skip"):
+                    continue
             exp = expected(store, step)
         except Exception:
             problems.append((i, "REFERENCE ERROR\n" + traceback.format_exc()))
@@ -1059,7 +1230,9 @@ def play(runner, steps, stop_at=None, stats=None):
         if stats is not None:
             k = "%s:%d" % (step["op"], exp[0])
             stats[k] = stats.get(k, 0) + 1
-            if exp[0] == 0 and step["op"] in ("invoice", "invoices", "settle", "results"):
+            if exp[0] == 0 and step["op"] in ("invoice", "invoices", "settle", "results",
+                                              "dispute_open", "dispute_resolve",
+                                              "disputes"):
                 for feat, n in features(exp[1]).items():
                     stats["+" + feat] = stats.get("+" + feat, 0) + n
         prob = compare(step, exp, got)
@@ -1075,7 +1248,7 @@ def repro_script(raas, steps, k):
     out = ['D=$(mktemp -d)/data && %s init "$D"' % shlex.quote(raas)]
     n = 0
     for i, s in enumerate(steps[:k + 1]):
-        if i < k and s["op"] not in WRITES:
+        if i < k and (s["op"] not in WRITES or s.get("skip")):
             continue
         path = None
         if s["op"] in ("apply", "ingest"):
@@ -1090,7 +1263,8 @@ def repro_script(raas, steps, k):
 def shrink(runner, steps, k, budget_s=25.0, max_trials=200):
     """Fewer writing steps and event lines that still make step k disagree."""
     t_end = time.time() + budget_s
-    cur = [s for i, s in enumerate(steps[:k + 1]) if i == k or s["op"] in WRITES]
+    cur = [s for i, s in enumerate(steps[:k + 1])
+           if i == k or (s["op"] in WRITES and not s.get("skip"))]
     trials = 0
 
     def fails(cand):
@@ -1137,6 +1311,10 @@ def reference_only(seed, index):
     out = []
     for st in steps:
         t = time.time()
+        if st["op"] in ("dispute_open", "dispute_resolve"):
+            pick_dispute_target(store, st)
+            if st.get("skip"):
+                continue
         rc = expected(store, st)[0]
         out.append((st, rc, time.time() - t))
     return steps, out
@@ -1192,6 +1370,7 @@ def has_settlement(raas):
 
 
 def main(argv=None):
+    global DISPUTE_SHARE
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("raas_pos", nargs="?", metavar="RAAS", help="the raas binary")
@@ -1212,7 +1391,11 @@ def main(argv=None):
     ap.add_argument("--reference-only", action="store_true",
                     help="run the cases through the reference alone (no binary): a check of "
                          "the generator, with the exit codes it expects")
+    ap.add_argument("--dispute-share", type=float, default=None,
+                    help="the share of cases with disputes (default %.2f)" % DISPUTE_SHARE)
     a = ap.parse_args(argv)
+    if a.dispute_share is not None:
+        DISPUTE_SHARE = a.dispute_share
 
     if a.self_test:
         path = a.vectors or ref.default_vectors()

@@ -18,6 +18,17 @@ Two layers:
       invoice(...) / settle(now) / invoices(now, ...), each returning (exit, stdout) as raas
       must print them (the ingest report is compared on its keys, see report_equal()).
 
+Disputes (server.md "Disputes", settlement.md, docs/decisions.md "Disputes"): Store keeps
+the dispute actions with their clocks (dispute_open / dispute_resolve / disputes_listing).
+A view sees an action like an event, by the clock it was taken at (strictly before a cutoff,
+at or before the clock for a draft); a dispute not resolved by a person before opened +
+resolve_within is resolved to dispute_default from that instant on; the terms are those of
+the newest version visible to the evaluation. A result that is neither invalid nor reversed
+is `voided` if one of its disputes is voided, else `disputed` while one is open; neither is
+billed, so a dispute touching a locked period shows up through the re-rating of the
+adjustments (and as `late` from P.end + corrections_within on). The dispute documents print
+their times in UTC.
+
 self_test(vectors_path) replays ../shared/vectors/engine-basic.json through Store and checks
 every step (settle_fuzz_diff.py --self-test runs it).
 
@@ -769,6 +780,11 @@ class Doc:
         self.fees = [(f["name"], Decimal(f["amount"])) for f in raw.get("fees", [])]
         self.minimum = Decimal(raw["minimum"]) if "minimum" in raw else None
         self.cap = Decimal(raw["cap"]) if "cap" in raw else None
+        self.dispute_within = parse_duration(raw.get("dispute_within", "14d"))
+        self.resolve_within = parse_duration(raw.get("resolve_within", "30d"))
+        self.dispute_default = raw.get("dispute_default", "voided")
+        if self.dispute_default not in ("voided", "upheld"):
+            raise Problem("dispute_default")
 
     def period_at(self, t):
         return period_at(self.start, self.end, self.kind, self.off, t)
@@ -1061,14 +1077,35 @@ class View:
         evs, recv = ledger.customer_events(self.doc.customer)
         n = bisect.bisect_right(recv, cutoff) if inclusive else bisect.bisect_left(recv, cutoff)
         self.events = evs[:n]
-        # what the results depend on, the clock aside
-        self.sig = (tuple(v.num for v in self.versions), n)
+        # what the results depend on, the clock and the disputes aside
+        self.bsig = (tuple(v.num for v in self.versions), n)
+        # the disputes visible at the cutoff with their status at the clock (server.md
+        # "Disputes"; decisions.md: the terms of the newest visible version)
+        self.dstate = {}
+        dlist = []
+        for d in ledger.disputes:
+            if not vis(d.opened):
+                continue
+            st = d.status_at(self.clock, vis, self.doc)
+            dlist.append((d.id, st))
+            self.dstate.setdefault(d.result, []).append(st)
+        self.sig = self.bsig + (tuple(dlist),)
         self._results = None
 
     def results(self):
         if self._results is None:
             base = self.ledger.base_results(self)
-            self._results = [r.at_clock(self.clock) for r in base]
+            out = []
+            for r in base:
+                r = r.at_clock(self.clock)
+                sts = self.dstate.get(r.id)
+                if sts and r.status in ("pending", "confirmed"):
+                    if "voided" in sts:
+                        r.status = "voided"
+                    elif "open" in sts:
+                        r.status = "disputed"
+                out.append(r)
+            self._results = out
         return self._results
 
     def period_at(self, t):
@@ -1084,10 +1121,11 @@ class View:
 class Ledger:
     """One contract: its versions and (a shared list of) all events."""
 
-    def __init__(self, cid, events):
+    def __init__(self, cid, events, disputes=()):
         self.cid = cid
         self.versions = []
         self._events = events
+        self._all_disputes = disputes
         self._by_customer = {}
         self._nevents = -1
         self._views = {}
@@ -1123,10 +1161,15 @@ class Ledger:
             self._views[k] = View(self, cutoff, inclusive)
         return self._views[k]
 
+    @property
+    def disputes(self):
+        return [d for d in self._all_disputes if d.contract == self.cid]
+
     def base_results(self, view):
-        if view.sig not in self._base:
-            self._base[view.sig] = compute_results(view.doc, view.start, view.end, view.events)
-        return self._base[view.sig]
+        if view.bsig not in self._base:
+            self._base[view.bsig] = compute_results(view.doc, view.start, view.end,
+                                                    view.events)
+        return self._base[view.bsig]
 
     # ---------------------------------------------------------------- lines
 
@@ -1361,6 +1404,50 @@ class Ledger:
             return 0, "".join(lines)
 
 
+# ============================================================ disputes
+
+REASONS = ("not_achieved", "duplicate", "not_attributable", "already_reversed", "other")
+
+
+class Dispute:
+    """One dispute (server.md "Disputes"): opened by a person at `opened`, perhaps resolved
+    by a person at `resolved` (`how`: upheld / voided); otherwise it resolves itself to
+    dispute_default at opened + resolve_within."""
+
+    def __init__(self, id, result, contract, customer, reason, note, opened):
+        self.id, self.result, self.contract, self.customer = id, result, contract, customer
+        self.reason, self.note, self.opened = reason, note, opened
+        self.resolved = self.how = self.rnote = None
+
+    def resolution_at(self, clock, vis, doc):
+        """(status, resolved time, by) as seen at clock (person actions visible by vis)."""
+        auto = self.opened + doc.resolve_within
+        # a person's resolution counts when it came before the automatic instant; one stored
+        # before a later version shortened resolve_within changes nothing (decisions.md)
+        if self.resolved is not None and vis(self.resolved) and self.resolved < auto:
+            return self.how, self.resolved, "person"
+        if clock >= auto:
+            return doc.dispute_default, auto, "automatic"
+        return "open", None, None
+
+    def status_at(self, clock, vis, doc):
+        return self.resolution_at(clock, vis, doc)[0]
+
+    def text(self, clock, doc):
+        # the times in UTC, as raas prints them (the spec gives no zone for a dispute)
+        st, at, by = self.resolution_at(clock, lambda t: t <= clock, doc)
+
+        def s(x):
+            return "null" if x is None else jstr(x)
+        return ('{"id":%s,"result":%s,"contract":%s,"customer":%s,"reason":%s,"note":%s,'
+                '"opened":"%s","status":"%s","resolved":%s,"resolved_by":%s,'
+                '"resolution_note":%s}') % (
+            jstr(self.id), jstr(self.result), jstr(self.contract), jstr(self.customer),
+            jstr(self.reason), s(self.note), fmt_utc(self.opened), st,
+            "null" if at is None else '"%s"' % fmt_utc(at), s(by),
+            s(self.rnote if by == "person" else None))
+
+
 # ============================================================ the data directory
 
 class Store:
@@ -1372,6 +1459,7 @@ class Store:
         self.ledgers = {}
         self.clock = None
         self.stored = set()
+        self.disputes = []
 
     def _record(self, now):
         self.clock = now if self.clock is None else max(self.clock, now)
@@ -1397,7 +1485,8 @@ class Store:
             if led is None or not led.versions:
                 if effective is not None:
                     return 2, ""
-                led = self.ledgers.setdefault(doc.id, Ledger(doc.id, self.events))
+                led = self.ledgers.setdefault(doc.id, Ledger(doc.id, self.events,
+                                                             self.disputes))
                 led.add_version(raw, now, 1, doc.start)
                 self._record(now)
                 return 0, '{"id":%s,"version":1}\n' % jstr(doc.id)
@@ -1477,6 +1566,110 @@ class Store:
             self._invalidate()
             self._record(now)
             return 0, rep
+
+    # ---------------------------------------------------------------- disputes
+
+    def find_result(self, rid, now):
+        """(ledger, view at now, result) of a result id, or None."""
+        for led in self.ledgers.values():
+            v = led.view(now, True)
+            if v.doc is None:
+                continue
+            for r in v.results():
+                if r.id == rid:
+                    return led, v, r
+        return None
+
+    def dispute_window(self, v, r):
+        """The end of the window in which r can be disputed: lock(P) + dispute_within of
+        the period P that contains confirmed_at."""
+        p = v.period_at(r.confirmed)
+        if p is None:
+            return None
+        return p.end + v.doc.lock_after + v.doc.dispute_within
+
+    def disputable(self, now):
+        """The result ids a dispute can be opened on at clock now (sorted)."""
+        out = []
+        with decimal.localcontext(CTX):
+            for led in self.ledgers.values():
+                v = led.view(now, True)
+                if v.doc is None:
+                    continue
+                for r in v.results():
+                    if r.status in ("pending", "confirmed"):
+                        w = self.dispute_window(v, r)
+                        if w is not None and now < w:
+                            out.append(r.id)
+        return sorted(out)
+
+    def open_disputes(self, now):
+        out = []
+        for d in self.disputes:
+            led = self.ledgers[d.contract]
+            v = led.view(now, True)
+            if d.status_at(now, lambda t: t <= now, v.doc) == "open":
+                out.append(d.id)
+        return out
+
+    def dispute_open(self, rid, reason, note, now):
+        """`raas dispute open RESULT_ID --reason R [--note N] --now T` -> (exit, stdout)."""
+        with decimal.localcontext(CTX):
+            if reason not in REASONS or (reason == "other" and not note):
+                return 2, ""
+            if self._late_clock(now):
+                return 2, ""
+            found = self.find_result(rid, now)
+            if found is None:
+                return 2, ""
+            led, v, r = found
+            if r.status not in ("pending", "confirmed"):
+                return 2, ""
+            w = self.dispute_window(v, r)
+            if w is None or now >= w:
+                return 2, ""
+            n = sum(1 for d in self.disputes if d.result == rid) + 1
+            d = Dispute("%s#%d" % (rid, n), rid, led.cid, v.doc.customer, reason, note, now)
+            self.disputes.append(d)
+            self._invalidate()
+            self._record(now)
+            return 0, d.text(now, v.doc) + "\n"
+
+    def dispute_resolve(self, did, how, note, now):
+        """`raas dispute resolve ID --upheld|--voided [--note N] --now T`."""
+        with decimal.localcontext(CTX):
+            if self._late_clock(now):
+                return 2, ""
+            d = next((x for x in self.disputes if x.id == did), None)
+            if d is None:
+                return 2, ""
+            v = self.ledgers[d.contract].view(now, True)
+            if d.status_at(now, lambda t: t <= now, v.doc) != "open":
+                return 2, ""
+            d.resolved, d.how, d.rnote = now, how, note
+            self._invalidate()
+            self._record(now)
+            return 0, d.text(now, v.doc) + "\n"
+
+    def disputes_listing(self, now, status=None, contract=None, customer=None):
+        """`raas disputes [--status S] [--contract C] [--customer C] --now T`."""
+        if status is not None and status not in ("open", "upheld", "voided"):
+            return 2, ""
+        out = []
+        for d in self.disputes:
+            if d.opened > now:
+                continue
+            if contract is not None and d.contract != contract:
+                continue
+            if customer is not None and d.customer != customer:
+                continue
+            v = self.ledgers[d.contract].view(now, True)
+            if v.doc is None:
+                continue
+            if status is not None and d.status_at(now, lambda t: t <= now, v.doc) != status:
+                continue
+            out.append(d.text(now, v.doc) + "\n")
+        return 0, "".join(out)
 
     def results(self, cid, now, period=None, status=None):
         led = self.ledgers.get(cid)
