@@ -594,26 +594,12 @@ static struct raas_webhooks *tenant_webhooks(struct raas_api *api, struct tenant
 	return t->webhooks;
 }
 
-/* Queues an event for the tenant's webhooks (the tenant is locked). A failure to queue is
- * logged, never the request's failure: what it reports is stored already. */
+/* Queues an event for the tenant's webhooks (the tenant is locked): pending at once (mark
+ * NULL), or held for mark. The events of a commit are held before it and settled after it
+ * (webhooks.h), so that a server that dies between the commit and the queue loses none and
+ * sends none for what was not stored; settle_held() releases or drops them by what the
+ * store holds. A failure to queue is logged, never the request's failure. */
 static void emit(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
-                 size_t len)
-{
-	struct raas_err err;
-	struct raas_webhooks *w;
-
-	raas_err_clear(&err);
-	if (!(w = tenant_webhooks(api, t, &err)) ||
-	    raas_webhooks_emit(w, type, data, len, api_clock(api), &err) != RAAS_OK)
-		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
-		        err.message);
-}
-
-/* Webhook events of a commit are held before it and settled after it (webhooks.h), so that
- * a server that dies between the commit and the queue loses none and sends none for what
- * was not stored. hold() queues deliveries held for mark; settle_held() releases or drops
- * them by what the store holds. */
-static void hold(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
                  size_t len, const struct raas_store_mark *mark)
 {
 	struct raas_err err;
@@ -621,7 +607,7 @@ static void hold(struct raas_api *api, struct tenant *t, unsigned type, const ch
 
 	raas_err_clear(&err);
 	if (!(w = tenant_webhooks(api, t, &err)) ||
-	    raas_webhooks_hold(w, type, data, len, api_clock(api), mark, &err) != RAAS_OK)
+	    raas_webhooks_emit(w, type, data, len, api_clock(api), mark, &err) != RAAS_OK)
 		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
 		        err.message);
 }
@@ -669,7 +655,7 @@ static void hold_unmatched(struct raas_api *api, struct tenant *t, struct raas_i
 		return;
 	raas_buf_init(&u, (size_t)1 << 30);
 	if (raas_ingest_write_unmatched(in, &u) == RAAS_OK)
-		hold(api, t, RAAS_WH_EVENTS_UNMATCHED, u.data, u.len, mark);
+		emit(api, t, RAAS_WH_EVENTS_UNMATCHED, u.data, u.len, mark);
 	raas_buf_free(&u);
 }
 
@@ -678,9 +664,9 @@ static void hold_for_commit(void *p, const struct raas_store_mark *last)
 	const struct commit_events *ce = p;
 
 	if (ce->doc)
-		hold(ce->api, ce->t, ce->type, ce->doc->data, ce->doc->len, last);
+		emit(ce->api, ce->t, ce->type, ce->doc->data, ce->doc->len, last);
 	for (size_t k = 0; ce->locked && k < *ce->nlocked; k++)
-		hold(ce->api, ce->t, RAAS_WH_INVOICE_LOCKED, ce->docs->data + (*ce->locked)[k].off,
+		emit(ce->api, ce->t, RAAS_WH_INVOICE_LOCKED, ce->docs->data + (*ce->locked)[k].off,
 		     (*ce->locked)[k].len, last);
 	if (ce->in)
 		hold_unmatched(ce->api, ce->t, ce->in, last);
@@ -2010,9 +1996,9 @@ static void watch_results(struct raas_api *api, struct tenant *t, struct raas_le
 				}
 				raas_strmap_free(&one);
 				if (s == RAAS_RESULT_CONFIRMED && old != RAAS_RESULT_CONFIRMED)
-					emit(api, t, RAAS_WH_RESULT_CONFIRMED, p, len);
+					emit(api, t, RAAS_WH_RESULT_CONFIRMED, p, len, NULL);
 				else if (s == RAAS_RESULT_REVERSED && old != RAAS_RESULT_REVERSED)
-					emit(api, t, RAAS_WH_RESULT_REVERSED, p, len);
+					emit(api, t, RAAS_WH_RESULT_REVERSED, p, len, NULL);
 				p += len + 1;
 			}
 		}

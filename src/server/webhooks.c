@@ -44,7 +44,7 @@ struct attempt {
 	char *reason;
 };
 
-/* HELD: queued for a commit that has not returned yet (raas_webhooks_hold). */
+/* HELD: queued for a commit that has not returned yet (raas_webhooks_emit with a mark). */
 enum { PENDING, DELIVERED, FAILED, HELD };
 
 struct delivery {
@@ -580,9 +580,8 @@ bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask)
 	return false;
 }
 
-/* Queues type with data for every subscribed endpoint: pending, or held for mark. */
-static raas_rc queue(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
-                     int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
+raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
+                           int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
 {
 	size_t added = 0;
 	raas_rc rc = RAAS_OK;
@@ -627,18 +626,6 @@ static raas_rc queue(struct raas_webhooks *w, unsigned type, const char *data, s
 		return rc;
 	trim(w);
 	return rc ? rc : save(w, err);
-}
-
-raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
-                           int64_t now, struct raas_err *err)
-{
-	return queue(w, type, data, len, now, NULL, err);
-}
-
-raas_rc raas_webhooks_hold(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
-                           int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
-{
-	return queue(w, type, data, len, now, mark, err);
 }
 
 bool raas_webhooks_holding(const struct raas_webhooks *w)

@@ -64,16 +64,13 @@ RAAS_WUR raas_rc raas_webhooks_log(const struct raas_webhooks *w, const char *id
 /* Whether some endpoint subscribes to one of the types of mask. */
 bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask);
 /* Queues event type (one bit) with data (a JSON document) for every endpoint subscribed to
- * it (persisted). The body sent is {"id":DELIVERY,"type":T,"created":NOW,"data":DATA}. */
+ * it (persisted). The body sent is {"id":DELIVERY,"type":T,"created":NOW,"data":DATA}.
+ * With mark NULL the deliveries are pending at once. With a mark (the last entry of a
+ * commit about to run) they are held: neither sent nor listed until
+ * raas_webhooks_settle_held finds the entry stored (they become pending) or lost (they are
+ * dropped). Held before the commit and settled after it, an event is delivered if and only
+ * if its entries are stored, whenever the server dies. */
 RAAS_WUR raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data,
-                                    size_t len, int64_t now, struct raas_err *err);
-
-/* Like raas_webhooks_emit, for an event whose entries are about to be committed: the
- * deliveries are persisted as held for mark (the commit's last entry) and are neither sent
- * nor listed until raas_webhooks_settle_held finds the entry stored (they become pending)
- * or lost (they are dropped). Held before the commit and settled after it, an event is
- * delivered if and only if its entries are stored, whenever the server dies. */
-RAAS_WUR raas_rc raas_webhooks_hold(struct raas_webhooks *w, unsigned type, const char *data,
                                     size_t len, int64_t now, const struct raas_store_mark *mark,
                                     struct raas_err *err);
 /* Whether some delivery is held. */

@@ -693,81 +693,76 @@ static void cut_back(struct raas_log *log)
 	log->sync_from = UINT32_MAX;
 }
 
-/* Writes the whole blocks of [off, off + len) of segment seg from data (aligned as the
- * file offset) with O_DIRECT: no page-cache pages to allocate and fill, which in a VM cost
- * more than the rest of an ingest's writing. Returns the bytes written from data (the
- * caller writes the rest through the page cache), or -1 with err set. */
-static ssize_t put_direct(struct raas_log *log, uint32_t seg, const char *data, uint64_t off,
-                          size_t len, struct raas_err *err)
+/* Writes len bytes of data at off through fd (the page cache). */
+static raas_rc write_cached(struct raas_log *log, int fd, const char *data, size_t len,
+                            uint64_t off, struct raas_err *err)
 {
-	uint64_t from = (off + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
-	uint64_t to = (off + len) & ~(uint64_t)(ALIGN - 1);
-	size_t head = (size_t)(from - off), done = 0;
-
-	if (log->direct_refused || log->dfds[seg] < 0 || to < from || to - from < DIRECT_MIN)
-		return 0;
-	/* The bytes before the first whole block go first, through the page cache: the block
-	 * they share with the previous batch is never written directly. */
-	while (done < head) {
-		ssize_t n = pwrite(log->fds[seg], data + done, head - done, (off_t)(off + done));
+	while (len) {
+		ssize_t n = pwrite(fd, data, len, (off_t)off);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			sys_error(err, "cannot write the log", log->dir);
-			return -1;
-		}
-		done += (size_t)n;
+		if (n < 0)
+			return sys_error(err, "cannot write the log", log->dir);
+		data += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
 	}
-	while (off + done < to) {
-		ssize_t n = pwrite(log->dfds[seg], data + done, (size_t)(to - off - done),
-		                   (off_t)(off + done));
+	return RAAS_OK;
+}
+
+/* Writes whole blocks (off, len and data ALIGN-aligned) of segment seg with O_DIRECT: no
+ * page-cache pages to allocate and fill, which in a VM cost more than the rest of an
+ * ingest's writing. Returns the bytes written; the caller writes the rest through the page
+ * cache, which also reports a failure that is not the device refusing direct writes. */
+static size_t put_direct(struct raas_log *log, uint32_t seg, const char *data, uint64_t off,
+                         size_t len)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t n = pwrite(log->dfds[seg], data + done, len - done, (off_t)(off + done));
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0 && errno == EINVAL) { /* alignment this device or file system refuses */
+		if (n < 0 && errno == EINVAL) /* alignment this device or file system refuses */
 			log->direct_refused = true;
+		if (n <= 0)
 			break;
-		}
-		if (n < 0) {
-			sys_error(err, "cannot write the log", log->dir);
-			return -1;
-		}
 		done += (size_t)n;
 		log->direct_bytes += (uint64_t)n;
 		if ((size_t)n % ALIGN) /* a short write: the rest goes through the page cache */
 			break;
 	}
-	return (ssize_t)done;
+	return done;
 }
 
 /* Writes the last written batch's bytes into the segment files (their descriptors were
- * opened by raas_log_write). Touches nothing the writer changes meanwhile. */
+ * opened by raas_log_write). Touches nothing the writer changes meanwhile. A piece with
+ * at least DIRECT_MIN bytes of whole blocks is written in three parts: the bytes before
+ * its first block boundary through the page cache (that block holds the previous batch's
+ * tail, so it is never written directly), the whole blocks directly, the rest through the
+ * page cache. */
 static raas_rc put_flight(struct raas_log *log, struct raas_err *err)
 {
 	for (size_t i = 0; i < log->flight.npieces; i++) {
 		const struct piece *p = &log->flight.pieces[i];
 		const char *data = log->flight.data + p->off;
-		size_t left = p->len;
 		uint64_t off = off_of(p->pos);
 		uint32_t seg = seg_of(p->pos);
-		int fd = log->fds[seg];
-		ssize_t direct = put_direct(log, seg, data, off, left, err);
+		uint64_t from = (off + ALIGN - 1) & ~(uint64_t)(ALIGN - 1);
+		uint64_t to = (off + p->len) & ~(uint64_t)(ALIGN - 1);
+		size_t head = 0, done = 0;
+		raas_rc rc;
 
-		if (direct < 0)
-			return RAAS_E_STORAGE;
-		data += direct;
-		off += (uint64_t)direct;
-		left -= (size_t)direct;
-		while (left) {
-			ssize_t n = pwrite(fd, data, left, (off_t)off);
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				return sys_error(err, "cannot write the log", log->dir);
-			}
-			data += n;
-			off += (uint64_t)n;
-			left -= (size_t)n;
+		if (!log->direct_refused && log->dfds[seg] >= 0 && to >= from &&
+		    to - from >= DIRECT_MIN) {
+			head = (size_t)(from - off);
+			if ((rc = write_cached(log, log->fds[seg], data, head, off, err)))
+				return rc;
+			done = head + put_direct(log, seg, data + head, from, (size_t)(to - from));
 		}
+		if ((rc = write_cached(log, log->fds[seg], data + done, p->len - done, off + done,
+		                       err)))
+			return rc;
 	}
 	log->flight_in_files = true;
 	return RAAS_OK;

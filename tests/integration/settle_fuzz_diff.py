@@ -951,33 +951,28 @@ def pick_dispute_target(store, step):
     (step["skip"]), else it aims at something the command must refuse."""
     if "skip" in step or "result" in step or "dispute" in step:
         return
-    now, pick = step["now"], step["pick"]
+    now = step["now"]
     if step["op"] == "dispute_open":
-        if "result" in step:
-            return
-        ok = store.disputable(now)
-        if ok and pick < 0.9:
-            step["result"] = ok[int(pick / 0.9 * len(ok))]
-            return
-        if not ok and pick < 0.85:
-            step["skip"] = True
-            return
-        every = sorted(r.id for led in store.ledgers.values()
-                       if led.view(now, True).doc is not None
-                       for r in led.view(now, True).results())
-        step["result"] = every[int(pick * len(every))] if every else "c1/lead:none"
-        return
-    if "dispute" in step:
-        return
-    ok = store.open_disputes(now)
+        aim(step, "result", store.disputable(now),
+            lambda: sorted(r.id for led in store.ledgers.values()
+                           if led.view(now, True).doc is not None
+                           for r in led.view(now, True).results()), "c1/lead:none")
+    else:
+        aim(step, "dispute", store.open_disputes(now), lambda: [d.id for d in store.disputes],
+            "c1/lead:none#1")
+
+
+def aim(step, key, ok, every, nothing):
+    """Sets step[key] from step["pick"]: mostly one of ok (targets the command takes); when
+    there is none, mostly drops the step; else one of every() (to be refused), or nothing."""
+    pick = step["pick"]
     if ok and pick < 0.9:
-        step["dispute"] = ok[int(pick / 0.9 * len(ok))]
-        return
-    if not ok and pick < 0.85:
+        step[key] = ok[int(pick / 0.9 * len(ok))]
+    elif not ok and pick < 0.85:
         step["skip"] = True
-        return
-    every = [d.id for d in store.disputes]
-    step["dispute"] = every[int(pick * len(every))] if every else "c1/lead:none#1"
+    else:
+        all_ = every()
+        step[key] = all_[int(pick * len(all_))] if all_ else nothing
 
 
 def end_change_ok(d1, d2, at, eff_start):

@@ -946,47 +946,11 @@ static void log_direct_writes(void **state)
 	raas_log_close(log);
 }
 
-static void log_segment_exact_fill(void **state)
-{
-	struct ctx *c = *state;
-	char dir[256], seg0[300], seg1[300];
-	struct raas_log *log;
-	struct exp_rec recs[2] = {{RAAS_ENTRY_EVENT, 0, 0, 1, "8 bytes!", 8, 0},
-	                          {RAAS_ENTRY_EVENT, 0, 1, 2, "abc", 3, 0}};
-
-	new_log(c, dir, sizeof dir);
-	pathf(seg0, sizeof seg0, "%s/00000000.seg", dir);
-	pathf(seg1, sizeof seg1, "%s/00000001.seg", dir);
-	assert_int_equal(truncate(seg0, (off_t)(SEG - 48)), 0);
-	log = open_log(dir, true);
-	add_all(log, recs, 1);
-	/* A record that ends exactly at the segment's end stays in it. */
-	assert_int_equal(recs[0].pos, SEG - 48);
-	assert_int_equal(raas_log_end(log), SEG);
-	raas_log_close(log);
-	assert_int_equal(file_size(seg0), (off_t)SEG);
-	assert_int_equal(file_size(seg1), -1);
-
-	log = open_log(dir, true);
-	assert_int_equal(raas_log_end(log), SEG);
-	assert_int_equal(scan_expect(log, SEG - 48, recs, 1, true), RAAS_OK);
-	assert_int_equal(raas_log_end(log), SEG);
-	add_all(log, recs + 1, 1);
-	assert_int_equal(recs[1].pos, SEG);
-	raas_log_close(log);
-	assert_int_equal(file_size(seg0), (off_t)SEG);
-	assert_int_equal(file_size(seg1), 48);
-
-	log = open_log(dir, false);
-	assert_int_equal(raas_log_end(log), SEG + 48);
-	assert_int_equal(scan_expect(log, SEG - 48, recs, 2, false), RAAS_OK);
-	raas_log_close(log);
-}
-
-/* The same in one batch: the record after the one that fills segment 0 exactly starts
- * segment 1, though it follows it in the batch's memory (a batch used to run on past the
- * segment's end there, and the record could not be read back at its position). */
-static void log_segment_exact_fill_in_one_batch(void **state)
+/* A record that ends exactly at segment 0's end stays in it; the next starts segment 1,
+ * committed on its own or in the same batch (where it follows the first in the batch's
+ * memory: a batch used to run on past the segment's end there, and the record could not
+ * be read back at its position). */
+static void exact_fill(void **state, bool one_batch)
 {
 	struct ctx *c = *state;
 	char dir[256], seg0[300], seg1[300];
@@ -1002,10 +966,24 @@ static void log_segment_exact_fill_in_one_batch(void **state)
 	pathf(seg1, sizeof seg1, "%s/00000001.seg", dir);
 	assert_int_equal(truncate(seg0, (off_t)(SEG - 48)), 0);
 	log = open_log(dir, true);
-	add_all(log, recs, 2);
+	if (one_batch) {
+		add_all(log, recs, 2);
+	} else {
+		add_all(log, recs, 1);
+		assert_int_equal(recs[0].pos, SEG - 48);
+		assert_int_equal(raas_log_end(log), SEG);
+		raas_log_close(log);
+		assert_int_equal(file_size(seg0), (off_t)SEG);
+		assert_int_equal(file_size(seg1), -1);
+
+		log = open_log(dir, true);
+		assert_int_equal(raas_log_end(log), SEG);
+		assert_int_equal(scan_expect(log, SEG - 48, recs, 1, true), RAAS_OK);
+		assert_int_equal(raas_log_end(log), SEG);
+		add_all(log, recs + 1, 1);
+	}
 	assert_int_equal(recs[0].pos, SEG - 48);
 	assert_int_equal(recs[1].pos, SEG);
-	assert_int_equal(raas_log_end(log), SEG + 48);
 	raas_log_close(log);
 	assert_int_equal(file_size(seg0), (off_t)SEG);
 	assert_int_equal(file_size(seg1), 48);
@@ -1020,6 +998,16 @@ static void log_segment_exact_fill_in_one_batch(void **state)
 	}
 	raas_buf_free(&scratch);
 	raas_log_close(log);
+}
+
+static void log_segment_exact_fill(void **state)
+{
+	exact_fill(state, false);
+}
+
+static void log_segment_exact_fill_in_one_batch(void **state)
+{
+	exact_fill(state, true);
 }
 
 static void log_open_errors(void **state)
