@@ -633,26 +633,40 @@ static int key_seen(struct parser *ps, struct frame *f, const char *key, uint32_
 	return 0;
 }
 
-/* Appends a key to the message buffer as a quoted, escaped, possibly shortened string. */
+/* Writes key into buf (cap bytes, at least 8) as a quoted, escaped string, shortened with
+ * "..." when it does not fit. It is cut only between characters: a UTF-8 sequence (keys are
+ * valid UTF-8) or an escape is written whole or not at all. */
 static void quote_key(char *buf, size_t cap, const char *key, uint32_t len)
 {
+	const size_t tail = 5; /* room always kept for `..."` and the NUL */
 	size_t pos = 0;
 
 	buf[pos++] = '"';
-	for (uint32_t k = 0; k < len && pos + 8 < cap; k++) {
+	for (uint32_t k = 0; k < len;) {
 		unsigned char c = (unsigned char)key[k];
+		char piece[8];
+		size_t w, take = 1;
 		if (c == '"' || c == '\\') {
-			buf[pos++] = '\\';
-			buf[pos++] = (char)c;
+			piece[0] = '\\';
+			piece[1] = (char)c;
+			w = 2;
 		} else if (c < 0x20) {
-			pos += (size_t)snprintf(buf + pos, cap - pos, "\\u%04x", c);
+			w = (size_t)snprintf(piece, sizeof piece, "\\u%04x", c);
 		} else {
-			buf[pos++] = (char)c;
+			take = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			if (take > len - k)
+				take = len - k;
+			memcpy(piece, key + k, take);
+			w = take;
 		}
-		if (k + 1 < len && pos + 8 >= cap) {
+		if (pos + w + tail > cap) {
 			memcpy(buf + pos, "...", 3);
 			pos += 3;
+			break;
 		}
+		memcpy(buf + pos, piece, w);
+		pos += w;
+		k += (uint32_t)take;
 	}
 	buf[pos++] = '"';
 	buf[pos] = '\0';

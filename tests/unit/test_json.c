@@ -444,6 +444,72 @@ static void repeated_keys(void **state)
 	}
 }
 
+/* The document {"KEY":1,"KEY":2} (KEY written as esc, JSON escapes allowed) is rejected at
+ * the second key with message want. */
+static void reject_repeat(const char *esc, const char *want)
+{
+	char doc[2 * 1024 + 16];
+	size_t len = strlen(esc);
+
+	snprintf(doc, sizeof doc, "{\"%s\":1,\"%s\":2}", esc, esc);
+	reject(doc, 1, (uint32_t)(len + 7), "", want);
+}
+
+/* s repeated n times, in one of 4 static buffers used in turn. */
+static const char *times(const char *s, int n)
+{
+	static char bufs[4][1024];
+	static int next;
+	char *b = bufs[next++ % 4];
+	size_t len = strlen(s), pos = 0;
+
+	for (int i = 0; i < n; i++, pos += len)
+		memcpy(b + pos, s, len);
+	b[pos] = '\0';
+	return b;
+}
+
+/* The message quotes a long key shortened to fit 200 bytes (the quotes included), cut only
+ * between characters; an escape near the cut once wrote two bytes past the buffer. */
+static void repeated_long_keys(void **state)
+{
+	char esc[1024], want[1200];
+
+	(void)state;
+	/* 194 bytes fit whole; a 195th does not, and "..." takes its place */
+	snprintf(esc, sizeof esc, "%s", times("a", 194));
+	snprintf(want, sizeof want, "repeated key \"%s\"", times("a", 194));
+	reject_repeat(esc, want);
+	snprintf(esc, sizeof esc, "%s", times("a", 195));
+	snprintf(want, sizeof want, "repeated key \"%s...\"", times("a", 194));
+	reject_repeat(esc, want);
+	/* a control character is written as \u00XX (6 bytes) whole or not at all, wherever it
+	 * falls around the cut */
+	for (int before = 186; before <= 192; before++) {
+		snprintf(esc, sizeof esc, "%s\\u0001%s", times("a", before), times("b", 100));
+		if (before <= 188)
+			snprintf(want, sizeof want, "repeated key \"%s\\u0001%s...\"",
+			         times("a", before), times("b", 188 - before));
+		else
+			snprintf(want, sizeof want, "repeated key \"%s...\"", times("a", before));
+		reject_repeat(esc, want);
+	}
+	/* an escaped quote or backslash is two bytes, kept together */
+	snprintf(esc, sizeof esc, "%s\\\"%s", times("a", 193), times("b", 10));
+	snprintf(want, sizeof want, "repeated key \"%s...\"", times("a", 193));
+	reject_repeat(esc, want);
+	/* a UTF-8 sequence is not split: e (2 bytes) and a 4-byte emoji */
+	snprintf(esc, sizeof esc, "%s\xc3\xa9", times("a", 193));
+	snprintf(want, sizeof want, "repeated key \"%s...\"", times("a", 193));
+	reject_repeat(esc, want);
+	snprintf(esc, sizeof esc, "%s\xf0\x9f\x98\x80", times("a", 191));
+	snprintf(want, sizeof want, "repeated key \"%s...\"", times("a", 191));
+	reject_repeat(esc, want);
+	snprintf(esc, sizeof esc, "%s\xf0\x9f\x98\x80", times("a", 190));
+	snprintf(want, sizeof want, "repeated key \"%s\xf0\x9f\x98\x80\"", times("a", 190));
+	reject_repeat(esc, want);
+}
+
 static void depth_limit(void **state)
 {
 	struct raas_json_limits lim = {0, 3, 0};
@@ -783,6 +849,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(string_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(positions_and_paths, setup, teardown),
 	        cmocka_unit_test_setup_teardown(repeated_keys, setup, teardown),
+	        cmocka_unit_test_setup_teardown(repeated_long_keys, setup, teardown),
 	        cmocka_unit_test_setup_teardown(depth_limit, setup, teardown),
 	        cmocka_unit_test_setup_teardown(very_deep_without_recursion, setup, teardown),
 	        cmocka_unit_test_setup_teardown(number_limit, setup, teardown),
