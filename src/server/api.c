@@ -50,7 +50,8 @@ struct tenant {
 	bool flushing;
 	unsigned preparing;            /* event requests between taking their clock and accepting */
 	uint64_t next_ticket, serving; /* event requests accept in the order of their clocks */
-	int64_t last_clock;            /* the latest clock given to an event request */
+	int64_t last_clock;            /* the latest clock given to an event request, or the floor a
+	                                  settling pass set (its clock + 1 µs) */
 	struct {
 		uint64_t lo, hi;
 	} lost[16]; /* batches dropped by failed commits, the latest 16 failures */
@@ -1940,28 +1941,50 @@ static raas_rc statuses(const char *text, size_t len, struct raas_arena *arena,
 	return RAAS_OK;
 }
 
-/* Emits result.confirmed and result.reversed for every result whose status became confirmed
- * or reversed since the last look (the clock kept in the tenant file "watched"), when some
- * endpoint subscribes to them; the tenant is locked and ls holds every ledger. A first look
- * only records the clock: nothing before a subscription is sent. */
+/* The result.confirmed and result.reversed events of a settling pass, found without the
+ * tenant's lock and queued with it: each is data[off, off + len) of type. */
+struct watched {
+	struct raas_buf data;
+	struct watched_event {
+		unsigned type;
+		size_t off, len;
+	} * v;
+	size_t n, cap;
+};
+
+static raas_rc watched_add(struct watched *w, unsigned type, const char *doc, size_t len)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? 2 * w->cap : 64;
+		struct watched_event *v = raas_realloc(w->v, cap * sizeof *v);
+		if (!v)
+			return RAAS_E_NOMEM;
+		w->v = v;
+		w->cap = cap;
+	}
+	w->v[w->n] = (struct watched_event){.type = type, .off = w->data.len, .len = len};
+	if (raas_buf_append(&w->data, doc, len))
+		return RAAS_E_NOMEM;
+	w->n++;
+	return RAAS_OK;
+}
+
+/* Finds every result whose status became confirmed or reversed since the last look (the
+ * clock kept in the tenant file "watched", which only the settling pass writes) into out;
+ * ls holds every ledger. A first look finds nothing: nothing before a subscription is sent.
+ * Runs without the tenant's lock. */
 static void watch_results(struct raas_api *api, struct tenant *t, struct raas_ledgers *ls,
-                          int64_t now)
+                          int64_t now, struct watched *out)
 {
 	struct raas_err err;
-	struct raas_webhooks *w = tenant_webhooks(api, t, &err);
 	struct raas_buf file, then, cur;
 	int64_t prev = now;
-	char doc[64], stamp[RAAS_TIME_FORMAT_MAX];
-	int n;
 
 	raas_err_clear(&err);
-	if (!w)
-		return;
 	raas_buf_init(&file, 4096);
 	raas_buf_init(&then, (size_t)1 << 34);
 	raas_buf_init(&cur, (size_t)1 << 34);
-	if (raas_webhooks_wants(w, RAAS_WH_RESULT_CONFIRMED | RAAS_WH_RESULT_REVERSED) &&
-	    raas_store_read_tenant_file(api->dir, t->name, "watched", &file, &err) == RAAS_OK &&
+	if (raas_store_read_tenant_file(api->dir, t->name, "watched", &file, &err) == RAAS_OK &&
 	    file.len > 11 && !strncmp(file.data, "{\"until\":\"", 10)) {
 		const char *q = memchr(file.data + 10, '"', file.len - 10);
 		if (!q || raas_time_parse(file.data + 10, (size_t)(q - file.data - 10), &prev,
@@ -1995,41 +2018,146 @@ static void watch_results(struct raas_api *api, struct tenant *t, struct raas_le
 					                      &old);
 				}
 				raas_strmap_free(&one);
-				if (s == RAAS_RESULT_CONFIRMED && old != RAAS_RESULT_CONFIRMED)
-					emit(api, t, RAAS_WH_RESULT_CONFIRMED, p, len, NULL);
-				else if (s == RAAS_RESULT_REVERSED && old != RAAS_RESULT_REVERSED)
-					emit(api, t, RAAS_WH_RESULT_REVERSED, p, len, NULL);
+				if ((s == RAAS_RESULT_CONFIRMED && old != RAAS_RESULT_CONFIRMED &&
+				     watched_add(out, RAAS_WH_RESULT_CONFIRMED, p, len)) ||
+				    (s == RAAS_RESULT_REVERSED && old != RAAS_RESULT_REVERSED &&
+				     watched_add(out, RAAS_WH_RESULT_REVERSED, p, len)))
+					fprintf(stderr,
+					        "{\"webhook_queue_failed\":\"%s\",\"error\":\"out "
+					        "of "
+					        "memory\"}\n",
+					        t->name);
 				p += len + 1;
 			}
 		}
 		raas_strmap_free(&before);
 		raas_arena_free(&arena);
 	}
+	raas_buf_free(&file);
+	raas_buf_free(&then);
+	raas_buf_free(&cur);
+}
+
+/* Queues what watch_results found and records the clock it looked at (the tenant is
+ * locked). */
+static void watched_emit(struct raas_api *api, struct tenant *t, const struct watched *w,
+                         int64_t now)
+{
+	char doc[64], stamp[RAAS_TIME_FORMAT_MAX];
+	struct raas_err err;
+	int n;
+
+	for (size_t i = 0; i < w->n; i++)
+		emit(api, t, w->v[i].type, w->data.data + w->v[i].off, w->v[i].len, NULL);
 	raas_time_format(now, 0, stamp);
 	n = snprintf(doc, sizeof doc, "{\"until\":\"%s\"}\n", stamp);
 	raas_err_clear(&err);
 	if (raas_store_write_tenant_file(api->dir, t->name, "watched", doc, (size_t)n, &err))
 		fprintf(stderr, "{\"watch_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
 		        err.message);
-	raas_buf_free(&file);
-	raas_buf_free(&then);
-	raas_buf_free(&cur);
 }
 
-/* raas_svc_settle with the invoice.locked deliveries held for its commit (the tenant is
- * locked, its store open). */
-static raas_rc settle_tenant(struct raas_api *api, struct tenant *t, struct raas_ledgers *ls,
-                             int64_t now, struct raas_locked **v, size_t *got,
-                             struct raas_buf *docs, struct raas_err *err)
+/* raas_svc_store_locked with the invoice.locked deliveries held for its commit (the tenant
+ * is locked and alone, its store open). */
+static raas_rc store_locked(struct raas_api *api, struct tenant *t, struct raas_locked *v,
+                            size_t *got, const struct raas_buf *docs, int64_t now,
+                            struct raas_err *err)
 {
-	struct commit_events ce = {.api = api, .t = t, .locked = v, .nlocked = got, .docs = docs};
+	struct commit_events ce = {.api = api, .t = t, .locked = &v, .nlocked = got, .docs = docs};
 	raas_rc rc;
 
 	raas_store_before_commit(t->store, hold_for_commit, &ce);
-	rc = raas_svc_settle(t->store, ls, now, v, got, docs, err);
+	rc = raas_svc_store_locked(t->store, v, got, docs, now, err);
 	raas_store_before_commit(t->store, NULL, NULL);
 	settle_held(api, t);
 	return rc;
+}
+
+/* Settles one tenant in four steps, so that its requests wait only for the short ones.
+ * Alone: the clock, and a view of the store (raas_store_view). Without the lock: the
+ * ledgers are loaded from the view and the new locked invoices computed — a locked
+ * invoice depends only on entries older than its lock time, which is not after the clock,
+ * while whatever is accepted meanwhile gets a later clock — and so are the results that
+ * changed. Alone again: the invoices are stored (those stored meanwhile left out), the
+ * webhook events queued and a new view taken. Without the lock: the checkpoints covering
+ * the new invoices are signed from that view. */
+static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
+{
+	struct raas_ledgers ls = {0};
+	struct raas_store *view = NULL;
+	struct raas_locked *v = NULL;
+	struct watched watched = {0};
+	struct raas_buf docs;
+	struct raas_err err;
+	size_t got = 0;
+	int64_t now;
+	bool watch = false;
+	raas_rc rc;
+
+	raas_err_clear(&err);
+	raas_buf_init(&docs, (size_t)1 << 34);
+	raas_buf_init(&watched.data, (size_t)1 << 34);
+	pthread_mutex_lock(&t->mu);
+	quiesce(t, true);
+	/* The clock once alone: batches committed while waiting may have moved the tenant's
+	 * clock (and the real clock may step back). */
+	now = write_clock(api, t);
+	if (!(rc = t->store ? RAAS_OK
+	                    : raas_store_open_tenant(api->dir, t->name, true, &t->store, &err)) &&
+	    !(rc = raas_store_check_clock(t->store, now, &err)) &&
+	    !(rc = raas_store_view(t->store, &view, &err))) {
+		struct raas_err ignored; /* (logged when the deliveries are queued) */
+		struct raas_webhooks *w = tenant_webhooks(api, t, &ignored);
+		watch = w &&
+		        raas_webhooks_wants(w, RAAS_WH_RESULT_CONFIRMED | RAAS_WH_RESULT_REVERSED);
+		/* Whatever is accepted from now on is later than the pass's clock. */
+		if (!api->fixed_clock && t->last_clock <= now)
+			t->last_clock = now + 1;
+	}
+	pthread_mutex_unlock(&t->mu);
+
+	if (!rc && !(rc = raas_ledgers_load(view, NULL, NULL, &ls, &err)))
+		rc = raas_svc_collect_locked(view, &ls, now, true, &v, &got, &docs, &err);
+	if (!rc && watch)
+		watch_results(api, t, &ls, now, &watched);
+
+	pthread_mutex_lock(&t->mu);
+	quiesce(t, true);
+	if (!rc && !(rc = store_locked(api, t, v, &got, &docs, now, &err))) {
+		struct raas_err merge_err;
+		raas_store_close(view);
+		view = NULL;
+		rc = raas_store_view(t->store, &view, &err); /* with the new invoices */
+		/* Alone (no lookups in the older index run): keep the recent index small, as
+		 * every writing open of the CLI does. */
+		if (raas_store_merge_recent(t->store, &merge_err) != RAAS_OK && log)
+			fprintf(log, "{\"merge_failed\":\"%s\"}\n", t->name);
+		api->invoices_locked += got;
+		watched_emit(api, t, &watched, now);
+	} else if (t->store) {
+		/* Alone: what the failed pass added and did not commit goes. */
+		raas_store_discard(t->store);
+	}
+	pthread_mutex_unlock(&t->mu);
+
+	/* Without the lock again: hashing the logs for the checkpoints (only this thread
+	 * appends to their files). */
+	if (!rc)
+		rc = raas_svc_sign_locked(view, v, got, &err);
+	if (log) {
+		if (!rc && got)
+			fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name, got);
+		else if (rc)
+			fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n", t->name,
+			        err.path, err.path[0] ? ": " : "", err.message);
+		fflush(log);
+	}
+	raas_free(v);
+	raas_free(watched.v);
+	raas_buf_free(&watched.data);
+	raas_ledgers_free(&ls);
+	raas_store_close(view);
+	raas_buf_free(&docs);
 }
 
 void raas_api_settle(struct raas_api *api, FILE *log)
@@ -2039,50 +2167,8 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 
 	if (!ts)
 		return;
-	for (size_t i = 0; i < n; i++) {
-		struct tenant *t = ts[i]; /* tenants live as long as the API */
-		struct raas_ledgers ls = {0};
-		struct raas_locked *v = NULL;
-		struct raas_buf docs;
-		struct raas_err err;
-		size_t got = 0;
-		int64_t now;
-		raas_err_clear(&err);
-		raas_buf_init(&docs, (size_t)1 << 34);
-		pthread_mutex_lock(&t->mu);
-		quiesce(t, true);
-		/* The clock once alone: batches committed while waiting may have moved the
-		 * tenant's clock (and the real clock may step back). */
-		now = write_clock(api, t);
-		if ((t->store ||
-		     raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) == RAAS_OK) &&
-		    raas_store_check_clock(t->store, now, &err) == RAAS_OK &&
-		    raas_ledgers_load(t->store, NULL, NULL, &ls, &err) == RAAS_OK &&
-		    settle_tenant(api, t, &ls, now, &v, &got, &docs, &err) == RAAS_OK) {
-			/* Alone (no lookups in the older index run): keep the recent index small,
-			 * as every writing open of the CLI does. */
-			if (raas_store_merge_recent(t->store, &err) != RAAS_OK && log)
-				fprintf(log, "{\"merge_failed\":\"%s\"}\n", t->name);
-			api->invoices_locked += got;
-			watch_results(api, t, &ls, now);
-			if (got && log)
-				fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name,
-				        got);
-		} else {
-			/* Alone: what the failed pass added and did not commit goes. */
-			if (t->store)
-				raas_store_discard(t->store);
-			if (log)
-				fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n",
-				        t->name, err.path, err.path[0] ? ": " : "", err.message);
-		}
-		if (log)
-			fflush(log);
-		pthread_mutex_unlock(&t->mu);
-		raas_free(v);
-		raas_ledgers_free(&ls);
-		raas_buf_free(&docs);
-	}
+	for (size_t i = 0; i < n; i++)
+		settle_one(api, ts[i], log); /* tenants live as long as the API */
 	raas_free(ts);
 }
 
@@ -2246,14 +2332,17 @@ void raas_api_load_webhooks(struct raas_api *api)
 	pthread_mutex_unlock(&api->mu);
 }
 
-/* The clock of a writing request: the server's, never behind the tenant's recorded one
- * when it is the real clock (which may step back). */
+/* The clock of a writing request: the server's; when it is the real clock (which may step
+ * back), never behind the tenant's recorded one nor the latest one given out (to an event
+ * request, or the floor a settling pass set). */
 static int64_t write_clock(struct raas_api *api, struct tenant *t)
 {
 	int64_t now = api_clock(api);
 
 	if (!api->fixed_clock && t->store && now < raas_store_clock(t->store))
 		now = raas_store_clock(t->store);
+	if (!api->fixed_clock && now < t->last_clock)
+		now = t->last_clock;
 	return now;
 }
 

@@ -75,9 +75,22 @@ struct raas_locked {
 RAAS_WUR raas_rc raas_svc_collect_locked(struct raas_store *store, struct raas_ledgers *ls,
                                          int64_t now, bool only_new, struct raas_locked **out,
                                          size_t *n, struct raas_buf *docs, struct raas_err *err);
-/* Settles at now (the store writable, its clock checked, ls every ledger): stores every new
- * locked invoice in one durable batch (recording the clock even when there is none), then
- * signs the checkpoints covering them. *out lists the new invoices (docs holds them). */
+/* Stores the locked invoices v[0, *n) (collected with only_new at now, from store or from
+ * a view of it) in one durable batch at clock now, recording the clock even when there is
+ * none. Those store holds already (stored since they were collected) are dropped from v
+ * and *n. */
+RAAS_WUR raas_rc raas_svc_store_locked(struct raas_store *store, struct raas_locked *v, size_t *n,
+                                       const struct raas_buf *docs, int64_t now,
+                                       struct raas_err *err);
+/* Signs a checkpoint of every customer with an invoice of v[0, n) (just stored), and of
+ * those a failed or crashed settle left with invoices no checkpoint covers; store may be a
+ * view taken after the invoices were stored. On failure the message says that the invoices
+ * are stored and their checkpoints not. */
+RAAS_WUR raas_rc raas_svc_sign_locked(struct raas_store *store, const struct raas_locked *v,
+                                      size_t n, struct raas_err *err);
+/* Settles at now (the store writable, its clock checked, ls every ledger): collects every
+ * new locked invoice, stores them and signs their checkpoints (raas_svc_store_locked,
+ * raas_svc_sign_locked). *out lists the new invoices (docs holds them). */
 RAAS_WUR raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
                                  struct raas_locked **out, size_t *n, struct raas_buf *docs,
                                  struct raas_err *err);

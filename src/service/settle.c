@@ -116,22 +116,22 @@ out:
 	return rc;
 }
 
-raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
-                        struct raas_locked **out, size_t *n, struct raas_buf *docs,
-                        struct raas_err *err)
+raas_rc raas_svc_store_locked(struct raas_store *store, struct raas_locked *v, size_t *n,
+                              const struct raas_buf *docs, int64_t now, struct raas_err *err)
 {
 	struct raas_buf leaf;
-	raas_rc rc;
+	size_t kept = 0;
+	raas_rc rc = RAAS_OK;
 
 	raas_buf_init(&leaf, (size_t)RAAS_LOG_MAX_LEAF);
-	if ((rc = raas_svc_collect_locked(store, ls, now, true, out, n, docs, err)))
-		goto out;
 	for (size_t i = 0; i < *n; i++) {
-		const struct raas_locked *l = &(*out)[i];
+		const struct raas_locked *l = &v[i];
 		const char *customer = raas_ledger_customer(l->ledger);
 		struct raas_store_invoice meta = {.contract = (char *)l->contract,
 		                                  .period_start_us = l->start_us,
 		                                  .lock_us = l->lock_us};
+		if (raas_store_invoice_find(store, l->contract, l->start_us))
+			continue; /* stored since it was collected */
 		raas_buf_reset(&leaf);
 		if (raas_store_customer(store, customer, strlen(customer), true,
 		                        &meta.customer_no) ||
@@ -142,11 +142,22 @@ raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64
 		}
 		if ((rc = raas_store_add_invoice(store, &meta, now, leaf.data, leaf.len, err)))
 			goto out;
+		v[kept++] = v[i];
 	}
+	*n = kept;
 	/* One durable batch; the clock is recorded even when nothing locked. */
-	if ((rc = raas_store_commit(store, now, err)))
-		goto out;
-	if ((rc = sign_checkpoints(store, *out, *n, err))) {
+	rc = raas_store_commit(store, now, err);
+out:
+	raas_buf_free(&leaf);
+	return rc;
+}
+
+raas_rc raas_svc_sign_locked(struct raas_store *store, const struct raas_locked *v, size_t n,
+                             struct raas_err *err)
+{
+	raas_rc rc = sign_checkpoints(store, v, n, err);
+
+	if (rc) {
 		char msg[2 * RAAS_ERR_MESSAGE_MAX];
 		snprintf(msg, sizeof msg, "%s%s%s", err->path, err->path[0] ? ": " : "",
 		         err->message);
@@ -156,12 +167,23 @@ raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64
 		        "evidence checkpoint): %s",
 		        msg);
 	}
-out:
+	return rc;
+}
+
+raas_rc raas_svc_settle(struct raas_store *store, struct raas_ledgers *ls, int64_t now,
+                        struct raas_locked **out, size_t *n, struct raas_buf *docs,
+                        struct raas_err *err)
+{
+	raas_rc rc = raas_svc_collect_locked(store, ls, now, true, out, n, docs, err);
+
+	if (!rc)
+		rc = raas_svc_store_locked(store, *out, n, docs, now, err);
+	if (!rc)
+		rc = raas_svc_sign_locked(store, *out, *n, err);
 	if (rc) {
 		raas_free(*out);
 		*out = NULL;
 		*n = 0;
 	}
-	raas_buf_free(&leaf);
 	return rc;
 }

@@ -76,6 +76,8 @@ struct raas_log {
 	uint64_t pending_end; /* where the next pending record would go */
 	uint64_t durable;     /* everything before it is on disk (fdatasync'ed) */
 	uint32_t sync_from;   /* first segment written since the last sync (UINT32_MAX: none) */
+	uint64_t limit;       /* a read-only log ends here whatever the files hold (raas_log_limit);
+	                         UINT64_MAX: no limit */
 };
 
 static inline uint32_t seg_of(uint64_t pos)
@@ -218,6 +220,7 @@ raas_rc raas_log_open(const char *dir, bool writable, struct raas_log **out, str
 		log->fds[i] = log->dfds[i] = -1;
 	log->direct = writable;
 	log->flight_in_files = true;
+	log->limit = UINT64_MAX;
 	/* Segments are numbered densely from 0; find the last one. */
 	for (log->nsegments = 0; log->nsegments < MAX_SEGMENTS; log->nsegments++) {
 		char path[4096];
@@ -268,6 +271,18 @@ void raas_log_close(struct raas_log *log)
 	raas_free(log->flight.pieces);
 	raas_free(log->dir);
 	raas_free(log);
+}
+
+void raas_log_limit(struct raas_log *log, uint64_t end)
+{
+	/* A limit at the very start of a segment: that segment may not exist yet. */
+	uint32_t segments = off_of(end) || seg_of(end) == 0 ? seg_of(end) + 1 : seg_of(end);
+
+	log->limit = end;
+	if (log->nsegments > segments)
+		log->nsegments = segments;
+	if (log->end > end)
+		log->end = log->pending_end = end;
 }
 
 uint64_t raas_log_end(const struct raas_log *log)
@@ -327,6 +342,8 @@ static raas_rc segment_size(struct raas_log *log, uint32_t seg, uint64_t *size,
 	if (fstat(fd, &st) != 0)
 		return sys_error(err, "cannot stat log segment", log->dir);
 	*size = (uint64_t)st.st_size;
+	if (seg == seg_of(log->limit) && *size > off_of(log->limit))
+		*size = off_of(log->limit); /* what a writer appended after the limit */
 	return RAAS_OK;
 }
 

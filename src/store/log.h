@@ -53,6 +53,12 @@ RAAS_WUR raas_rc raas_log_create(const char *dir, struct raas_err *err);
 /* Takes log (NULL is fine); pending records are dropped. */
 void raas_log_close(struct raas_log *log);
 
+/* Makes a read-only log end at position end (a record boundary its files hold): scans
+ * and reads see nothing after it, whatever a writer appends to the files meanwhile. A
+ * store's view (raas_store_view) reads its log so, from another thread than the writer's,
+ * and no byte before end ever changes in an append-only log. */
+void raas_log_limit(struct raas_log *log, uint64_t end);
+
 /* Position after the last committed record. */
 uint64_t raas_log_end(const struct raas_log *log);
 

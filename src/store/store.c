@@ -14,6 +14,7 @@
  *   DIR/tenants/t-NAME/signing.key   the tenant's Ed25519 secret seed (32 bytes, mode 0600)
  *   DIR/tenants/t-NAME/checkpoints/c-C one line per signed checkpoint of customer C's log
  */
+#define _GNU_SOURCE /* gettid */
 #include "store/store.h"
 
 #include <dirent.h>
@@ -56,6 +57,9 @@ struct raas_store {
 	char *tenant;
 	char tdir[PATH_LEN];
 	bool writable;
+	/* A view (raas_store_view): read-only, no lock of its own, its log ends at view_end. */
+	bool view;
+	uint64_t view_end;
 	int lock_fd;
 	struct raas_log *log;
 	struct raas_idtable *ids; /* the cold index, and the derived state's header */
@@ -1334,6 +1338,8 @@ uint64_t raas_store_durable(const struct raas_store *s)
 {
 	/* A reader knows the mark from the index header (advanced only after an fdatasync); a
 	 * writer has synced everything up to its log's durable end. */
+	if (s->view)
+		return s->view_end; /* the index header is the writer's, and moves on */
 	return s->writable ? raas_log_durable(s->log) : raas_idtable_covered(s->ids);
 }
 
@@ -1456,8 +1462,9 @@ raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char 
 		return sys_error(err, "cannot create", dir);
 	/* "c-" keeps names such as "." and ".." (valid ids) from being directories. */
 	pathf(path, "%s/c-%s", dir, name);
-	/* Readers may write caches too (under the shared lock): each its own temporary. */
-	snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+	/* Readers may write caches too (under the shared lock), and so may a view's thread
+	 * beside its writer's: each process and thread its own temporary. */
+	snprintf(tmp, sizeof tmp, "%s.%ld.%ld.tmp", path, (long)getpid(), (long)gettid());
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return sys_error(err, "cannot create", tmp);
@@ -1491,7 +1498,7 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
 	bool created;
 	int fd;
 
-	if (!s->writable)
+	if (!s->writable && !s->view)
 		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
 	if (!valid_name(customer, strlen(customer)))
 		return raas_err_set(err, RAAS_E_INPUT, NULL, "not a customer id");
@@ -1787,8 +1794,11 @@ raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
 	return raas_store_open_tenant(dir, NULL, writable, out, err);
 }
 
-raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writable,
-                               struct raas_store **out, struct raas_err *err)
+/* Opens a tenant; view_of: a view of that open store (no lock taken, the log limited to
+ * what it has committed). */
+static raas_rc open_store(const char *dir, const char *tenant, bool writable,
+                          const struct raas_store *view_of, struct raas_store **out,
+                          struct raas_err *err)
 {
 	struct raas_store *s = raas_calloc(1, sizeof *s);
 	char path[PATH_LEN];
@@ -1821,14 +1831,23 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 
 	/* The lock is the tenant's directory itself: one per tenant, so that one process can
 	 * hold many tenants (the server). */
-	s->lock_fd = open(s->tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (s->lock_fd < 0 || flock(s->lock_fd, writable ? LOCK_EX : LOCK_SH) != 0) {
-		rc = sys_error(err, "cannot lock the tenant's data", s->tdir);
-		goto fail;
+	if (view_of) {
+		/* The open store holds the lock for this process (a second flock on the
+		 * directory would wait for it forever); its log's committed end is the view's. */
+		s->view = true;
+		s->view_end = raas_log_end(view_of->log);
+	} else {
+		s->lock_fd = open(s->tdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (s->lock_fd < 0 || flock(s->lock_fd, writable ? LOCK_EX : LOCK_SH) != 0) {
+			rc = sys_error(err, "cannot lock the tenant's data", s->tdir);
+			goto fail;
+		}
 	}
 	pathf(path, "%s/log", s->tdir);
 	if ((rc = raas_log_open(path, writable, &s->log, err)))
 		goto fail;
+	if (s->view)
+		raas_log_limit(s->log, s->view_end);
 	pathf(path, "%s/state/ids.tbl", s->tdir);
 	if ((rc = raas_idtable_open(path, writable, &s->ids, err)))
 		goto fail;
@@ -1848,6 +1867,12 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 		goto fail;
 	if (writable)
 		raas_idtable_populate(s->hot);
+	if (s->view) {
+		/* The writer changes its index in place: a view looks no ids up. */
+		raas_idtable_close(s->ids);
+		raas_idtable_close(s->hot);
+		s->ids = s->hot = NULL;
+	}
 	/* A directory made before keys existed gets one; a key lost after checkpoints were
 	 * signed with it is damage, never silently replaced (the published key would change). */
 	pathf(path, "%s/signing.key", s->tdir);
@@ -1869,6 +1894,21 @@ raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writabl
 fail:
 	raas_store_close(s);
 	return rc;
+}
+
+raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writable,
+                               struct raas_store **out, struct raas_err *err)
+{
+	return open_store(dir, tenant, writable, NULL, out, err);
+}
+
+raas_rc raas_store_view(const struct raas_store *s, struct raas_store **out, struct raas_err *err)
+{
+	if (!s->writable || s->flight.active)
+		return raas_err_set(err, RAAS_E_STORAGE, s->tdir,
+		                    "a view needs the writer's store between commits");
+	/* Derived files behind the committed state only make the view replay more. */
+	return open_store(s->dir, s->tenant, false, s, out, err);
 }
 
 void raas_store_close(struct raas_store *s)
@@ -1952,19 +1992,20 @@ size_t raas_store_find_event(const struct raas_store *s, uint64_t key, uint64_t 
 size_t raas_store_find_event_recent(const struct raas_store *s, uint64_t key, uint64_t *positions,
                                     size_t max)
 {
-	return raas_idtable_find(s->hot, key, positions, max);
+	return s->hot ? raas_idtable_find(s->hot, key, positions, max) : 0;
 }
 
 void raas_store_prefetch_event(const struct raas_store *s, uint64_t key, bool older)
 {
-	raas_idtable_prefetch(older ? s->ids : s->hot, key);
+	if (s->hot)
+		raas_idtable_prefetch(older ? s->ids : s->hot, key);
 }
 
 size_t raas_store_find_event_older(const struct raas_store *s, uint64_t key, uint64_t *positions,
                                    size_t max)
 {
 	/* The cold table changes only inside raas_store_open (merge_hot). */
-	return raas_idtable_find(s->ids, key, positions, max);
+	return s->ids ? raas_idtable_find(s->ids, key, positions, max) : 0;
 }
 
 raas_rc raas_store_add_event(struct raas_store *s, uint32_t customer_no, uint64_t key,

@@ -78,6 +78,18 @@ RAAS_WUR raas_rc raas_store_tenants(const char *dir, char ***names, size_t *coun
  * with raas_store_close). */
 RAAS_WUR raas_rc raas_store_open_tenant(const char *dir, const char *tenant, bool writable,
                                         struct raas_store **out, struct raas_err *err);
+/* Opens a read-only view of the writer's store s as it is now: every committed entry and
+ * the derived state up to them, nothing added or committed after. Another thread may read
+ * the view (scan, read, load ledgers, write caches) while s goes on adding and committing:
+ * they share no memory, and the view's log ends where s's committed log ends now (appends
+ * never change a byte before that). Only s's thread may open it, between commits (no
+ * raas_store_commit_begin without its wait); the view does not need s to stay open.
+ * A view looks no event ids up (raas_store_find_event finds nothing); it may append
+ * checkpoints (raas_store_add_checkpoint: files beside the log, whose readers skip a line
+ * being written), which only one thread of the process may do at a time. *out is new (free
+ * with raas_store_close). RAAS_E_STORAGE when s is read-only or a commit is running. */
+RAAS_WUR raas_rc raas_store_view(const struct raas_store *s, struct raas_store **out,
+                                 struct raas_err *err);
 /* raas_store_open_tenant(dir, NULL, ...). */
 RAAS_WUR raas_rc raas_store_open(const char *dir, bool writable, struct raas_store **out,
                                  struct raas_err *err);

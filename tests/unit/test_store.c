@@ -1010,6 +1010,64 @@ static void log_segment_exact_fill_in_one_batch(void **state)
 	exact_fill(state, true);
 }
 
+/* A limited read-only log ends at its limit, whatever is appended after it: within a
+ * segment, and at the very start of a segment that does not exist yet. */
+static void log_limit(void **state)
+{
+	struct ctx *c = *state;
+	char dir[256], seg0[300];
+	struct raas_log *w, *r;
+	struct raas_log_record rec;
+	struct raas_buf scratch;
+	struct raas_err err;
+	struct exp_rec recs[4] = {{RAAS_ENTRY_EVENT, 0, 0, 1, "first", 5, 0},
+	                          {RAAS_ENTRY_EVENT, 1, 0, 2, "second", 6, 0},
+	                          {RAAS_ENTRY_EVENT, 0, 1, 3, "third", 5, 0},
+	                          {RAAS_ENTRY_EVENT, 0, 2, 4, "8 bytes!", 8, 0}};
+
+	raas_buf_init(&scratch, RAAS_LOG_MAX_LEAF + 64);
+	new_log(c, dir, sizeof dir);
+	w = open_log(dir, true);
+	add_all(w, recs, 2);
+	r = open_log(dir, false);
+	raas_log_limit(r, recs[1].pos);
+	assert_int_equal(raas_log_end(r), recs[1].pos);
+	add_all(w, recs + 2, 1); /* appended after the limit */
+	assert_int_equal(scan_expect(r, 0, recs, 1, false), RAAS_OK);
+	assert_int_equal(raas_log_end(r), recs[1].pos);
+	assert_int_equal(raas_log_read(r, recs[0].pos, &rec, &scratch, &err), RAAS_OK);
+	check_record(&rec, &recs[0]);
+	assert_int_equal(raas_log_read(r, recs[1].pos, &rec, &scratch, &err), RAAS_E_INPUT);
+	assert_int_equal(raas_log_read(r, recs[2].pos, &rec, &scratch, &err), RAAS_E_INPUT);
+	raas_log_close(r);
+	/* unlimited, the same files hold all three */
+	r = open_log(dir, false);
+	assert_int_equal(scan_expect(r, 0, recs, 3, false), RAAS_OK);
+	raas_log_close(r);
+	raas_log_close(w);
+
+	/* A segment filled exactly: the limit is the next segment's start, before it exists. */
+	rm_rf(dir);
+	new_log(c, dir, sizeof dir);
+	pathf(seg0, sizeof seg0, "%s/00000000.seg", dir);
+	assert_int_equal(truncate(seg0, (off_t)(SEG - 48)), 0);
+	w = open_log(dir, true);
+	add_all(w, recs + 3, 1);
+	assert_int_equal(recs[3].pos, SEG - 48);
+	assert_int_equal(raas_log_end(w), SEG);
+	r = open_log(dir, false);
+	raas_log_limit(r, SEG);
+	recs[0].seq = 3;
+	add_all(w, recs, 1); /* segment 1 is created now */
+	assert_int_equal(recs[0].pos, SEG);
+	assert_int_equal(scan_expect(r, SEG - 48, recs + 3, 1, false), RAAS_OK);
+	assert_int_equal(raas_log_read(r, SEG, &rec, &scratch, &err), RAAS_E_INPUT);
+	assert_int_equal(raas_log_end(r), SEG);
+	raas_log_close(r);
+	raas_log_close(w);
+	raas_buf_free(&scratch);
+}
+
 static void log_open_errors(void **state)
 {
 	struct ctx *c = *state;
@@ -2384,6 +2442,102 @@ static void store_marks(void **state)
 	raas_store_close(s);
 }
 
+static raas_rc count_records(void *ctx, const struct raas_log_record *rec)
+{
+	(void)rec;
+	(*(size_t *)ctx)++;
+	return RAAS_OK;
+}
+
+static size_t records_in(struct raas_store *s)
+{
+	struct raas_err err;
+	size_t n = 0;
+
+	assert_int_equal(raas_store_scan(s, 0, count_records, &n, &err), RAAS_OK);
+	return n;
+}
+
+/* A view holds what its writer had committed when it was taken, and nothing the writer
+ * adds or commits afterwards; it needs the writer between commits, not open. */
+static void store_views(void **state)
+{
+	struct ctx *c = *state;
+	struct data d;
+	struct raas_store *s, *v, *v2, *ro;
+	struct raas_store_mark later;
+	struct raas_log_record rec;
+	struct raas_buf scratch, out;
+	struct raas_err err;
+	uint64_t end;
+	int64_t t1 = at("2026-01-06T00:00:00Z"), t2 = at("2026-01-07T00:00:00Z");
+
+	raas_buf_init(&scratch, RAAS_LOG_MAX_LEAF + 64);
+	raas_buf_init(&out, 1 << 16);
+	new_data(c, &d);
+	s = open_store(&d, true);
+	add_event(s, "c1", "e1", t1);
+	add_event(s, "c1", "e2", t1);
+	add_contract(s, "c1", "k1", 1, "2026-01-01", "2026-01-06T00:00:00Z", v1_results, v1_types,
+	             3);
+	commit(s, t1);
+	end = raas_store_durable(s);
+	assert_int_equal(raas_store_view(s, &v, &err), RAAS_OK);
+	assert_int_equal(raas_store_durable(v), end);
+
+	/* the writer goes on: a new customer committed, then an entry pending */
+	add_event(s, "c2", "e3", t2);
+	assert_true(raas_store_last_pending(s, &later));
+	commit(s, t2);
+	add_event(s, "c1", "e4", t2);
+	assert_int_equal(raas_store_customer_count(v), 1);
+	assert_string_equal(raas_store_customer_id(v, 0), "c1");
+	assert_int_equal(raas_store_customer_entries(v, 0), 3);
+	assert_int_equal(raas_store_contract_count(v), 1);
+	assert_true(raas_store_clock(v) == t1);
+	assert_int_equal(raas_store_durable(v), end);
+	assert_int_equal(records_in(v), 3);
+	assert_int_equal(raas_store_probe(v, later.pos, &rec, &scratch, &err), RAAS_E_INPUT);
+	expect_no_event(v, "c1", "e1"); /* a view looks no ids up */
+
+	/* a second view: the committed entries, not the pending one */
+	assert_int_equal(raas_store_view(s, &v2, &err), RAAS_OK);
+	assert_int_equal(raas_store_customer_count(v2), 2);
+	assert_int_equal(raas_store_customer_entries(v2, 0), 3);
+	assert_int_equal(raas_store_customer_entries(v2, 1), 1);
+	assert_true(raas_store_clock(v2) == t2);
+	assert_int_equal(records_in(v2), 4);
+	assert_int_equal(raas_store_read(v2, later.pos, &rec, &scratch, &err), RAAS_OK);
+	assert_int_equal(rec.customer_no, 1);
+
+	/* none while a commit runs, nor of a read-only store */
+	assert_int_equal(raas_store_commit_begin(s, t2, &err), RAAS_OK);
+	assert_int_equal(raas_store_view(s, &ro, &err), RAAS_E_STORAGE);
+	assert_string_equal(err.message, "a view needs the writer's store between commits");
+	assert_int_equal(raas_store_commit_wait(s, &err), RAAS_OK);
+	raas_store_close(s);
+	ro = open_store(&d, false);
+	assert_int_equal(raas_store_view(ro, &s, &err), RAAS_E_STORAGE);
+	/* a view appends checkpoints; a reader does not */
+	assert_int_equal(raas_store_add_checkpoint(v2, "c1", 3, "note", 4, &err), RAAS_OK);
+	assert_int_equal(raas_store_add_checkpoint(ro, "c1", 3, "note", 4, &err), RAAS_E_STORAGE);
+	assert_int_equal(raas_store_checkpoints(ro, "c1", &out, &err), RAAS_OK);
+	assert_int_equal(out.len, strlen("{\"size\":3,\"note\":\"note\"}\n"));
+	assert_memory_equal(out.data, "{\"size\":3,\"note\":\"note\"}\n", out.len);
+	raas_store_close(ro);
+
+	/* with the writer closed, the views still read what they held */
+	assert_int_equal(records_in(v), 3);
+	assert_int_equal(records_in(v2), 4);
+	ro = open_store(&d, false); /* the files hold e4 too */
+	assert_int_equal(records_in(ro), 5);
+	raas_store_close(ro);
+	raas_store_close(v);
+	raas_store_close(v2);
+	raas_buf_free(&scratch);
+	raas_buf_free(&out);
+}
+
 static void store_discard(void **state)
 {
 	struct ctx *c = *state;
@@ -3154,6 +3308,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(log_segment_exact_fill, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_segment_exact_fill_in_one_batch, setup,
 	                                        teardown),
+	        cmocka_unit_test_setup_teardown(log_limit, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_open_errors, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_add_failure_leaves_batch, setup, teardown),
 	        cmocka_unit_test_setup_teardown(idtable_insert_find, setup, teardown),
@@ -3178,6 +3333,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(store_clock_without_entries_survives_reopen, setup,
 	                                        teardown),
 	        cmocka_unit_test_setup_teardown(store_marks, setup, teardown),
+	        cmocka_unit_test_setup_teardown(store_views, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_discard, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_discard_during_flight, setup, teardown),
 	        cmocka_unit_test_setup_teardown(store_recovery_replays_tail, setup, teardown),
