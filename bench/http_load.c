@@ -7,8 +7,13 @@
  * (`--expect-duplicates` for a second pass: every event a duplicate). Prints one JSON line:
  * events, requests, seconds, events/s, p50/p90/p99/max request latency in ms, errors.
  *
+ * With --rate R the requests are paced instead of sent as fast as possible: request i is
+ * due at start + i / R seconds, and its latency counts from when it was due, so a server
+ * that stalls is charged for the requests that queued up behind the stall (no coordinated
+ * omission), not only for the one that waited.
+ *
  *   http_load --port P --key KEY [--connections 4] [--batch 1000] [--max-events N]
- *             [--expect-duplicates] FILE...
+ *             [--rate R] [--expect-duplicates] FILE...
  */
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
@@ -38,6 +43,8 @@ static _Atomic size_t next_req;
 static int port;
 static int expect_duplicates;
 static _Atomic size_t errors;
+static double rate;    /* requests a second, 0: as fast as possible */
+static double start_s; /* when the first request is due */
 
 static double now_s(void)
 {
@@ -139,6 +146,17 @@ static void *worker(void *arg)
 			break;
 		r = &reqs[i];
 		t0 = now_s();
+		if (rate > 0) {
+			double due = start_s + (double)i / rate;
+			if (due > t0) {
+				struct timespec ts = {
+				        .tv_sec = (time_t)(due - t0),
+				        .tv_nsec = (long)((due - t0 - (double)(time_t)(due - t0)) *
+				                          1e9)};
+				nanosleep(&ts, NULL);
+			}
+			t0 = due;
+		}
 		if (send_all(fd, r->data, r->len) != 0 ||
 		    !(status = read_response(fd, &buf, &cap, &off, &len))) {
 			errors++;
@@ -193,6 +211,8 @@ int main(int argc, char **argv)
 			batch = strtoull(argv[++i], NULL, 10);
 		else if (!strcmp(argv[i], "--max-events") && i + 1 < argc)
 			max_events = strtoull(argv[++i], NULL, 10);
+		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+			rate = strtod(argv[++i], NULL);
 		else if (!strcmp(argv[i], "--expect-duplicates"))
 			expect_duplicates = 1;
 		else if (argv[i][0] == '-') {
@@ -205,7 +225,7 @@ int main(int argc, char **argv)
 	}
 	if (!port || !key || connections < 1 || batch < 1 || first_file >= argc) {
 		fprintf(stderr, "usage: http_load --port P --key KEY [--connections N] [--batch N] "
-		                "[--max-events N] [--expect-duplicates] FILE...\n");
+		                "[--max-events N] [--rate R] [--expect-duplicates] FILE...\n");
 		return 1;
 	}
 	/* Cut the files into batches and build the requests. */
@@ -262,7 +282,7 @@ int main(int argc, char **argv)
 		total -= in_batch;
 	}
 	th = calloc((size_t)connections, sizeof *th);
-	t0 = now_s();
+	t0 = start_s = now_s();
 	for (int i = 0; i < connections; i++)
 		pthread_create(&th[i], NULL, worker, NULL);
 	for (int i = 0; i < connections; i++)

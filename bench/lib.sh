@@ -1,5 +1,6 @@
-# lib.sh — shell functions shared by the benchmarks (bench/ingest.sh, bench/settle.sh): messages
-# and timing, the package check, and the throw-away PostgreSQL 15 cluster (initdb as postgres via
+# lib.sh — shell functions shared by the benchmarks (bench/ingest.sh, bench/settle.sh,
+# bench/serve_settle.sh): messages and timing, the package check, whether the ingest benchmark's
+# workload and store can be reused, and the throw-away PostgreSQL 15 cluster (initdb as postgres via
 # runuser into a fresh /tmp/raas-bench-pg.*, its own port on a Unix socket only, stopped and
 # removed by pg_cleanup) with its memory sampler. Sourced, never run; the sourcing script sets
 # PROG (its name, for messages) and, for the cluster, PGPORT, and installs the traps itself:
@@ -14,6 +15,38 @@ say() { printf '\n== %s\n' "$*" >&2; }
 die() { printf '%s: FAILED: %s\n' "$PROG" "$*" >&2; exit 1; }
 now_ns() { date +%s%N; }
 secs() { python3 -c "import sys; print(f'{(int(sys.argv[2]) - int(sys.argv[1])) / 1e9:.3f}')" "$1" "$2"; }
+
+# workload_ok: $W (WORK/workload) was generated with $EVENTS, $CUSTOMERS, $SEED. raas_data_ok: and
+# $D (WORK/raas-data) holds all of it, ingested by bench/ingest.sh after that workload was
+# generated (its reports in $R: every day file reported, the accepted events summing to the
+# workload's, then the reopen).
+workload_ok() {
+	python3 - "$W" "$EVENTS" "$CUSTOMERS" "$SEED" <<'EOF'
+import json, sys
+w, ev, cu, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+try:
+    doc = json.load(open(f"{w}/workload.json"))
+except (OSError, ValueError):
+    sys.exit(1)
+sys.exit(0 if (doc["events"], doc["customers"], doc["seed"]) == (ev, cu, seed) else 1)
+EOF
+}
+raas_data_ok() {
+	workload_ok || return 1
+	[ -d "$D" ] || return 1
+	python3 - "$W" "$R" <<'EOF'
+import json, os, sys
+w, r = sys.argv[1], sys.argv[2]
+try:
+    doc = json.load(open(f"{w}/workload.json"))
+    if os.path.getmtime(f"{r}/dup.json") < os.path.getmtime(f"{w}/workload.json"):
+        sys.exit(1)
+    acc = sum(json.load(open(f"{r}/{i}.json"))["accepted"] for i in range(doc["days"]))
+except (OSError, ValueError, KeyError):
+    sys.exit(1)
+sys.exit(0 if acc == doc["events"] else 1)
+EOF
+}
 
 # need_packages P...: installs the Debian packages of the list that are missing (idempotent: apt
 # is not touched when everything is present).

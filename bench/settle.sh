@@ -57,7 +57,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 PROG=settle.sh
 # shellcheck source=bench/lib.sh
-. bench/lib.sh # say die now_ns secs need_packages pg_start pg_sampler pg_cleanup psql
+. bench/lib.sh # say die now_ns secs need_packages workload_ok raas_data_ok pg_start pg_sampler pg_cleanup psql
 [ "$(id -u)" -eq 0 ] || die "run as root (it installs packages and runs PostgreSQL as postgres)"
 
 # The settle clock: every period of January–March 2026 (the workload's months) has locked by
@@ -78,37 +78,6 @@ rm -rf "$S"
 mkdir -p "$S"
 : >"$RESULTS"
 record() { printf '%s %s\n' "$1" "$2" >>"$RESULTS"; }
-
-# workload_ok: WORK/workload was generated with these options. raas_data_ok: and WORK/raas-data
-# holds all of it, ingested by bench/ingest.sh after that workload was generated (its reports:
-# every day file reported, the accepted events summing to the workload's, then the reopen).
-workload_ok() {
-	python3 - "$W" "$EVENTS" "$CUSTOMERS" "$SEED" <<'EOF'
-import json, sys
-w, ev, cu, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-try:
-    doc = json.load(open(f"{w}/workload.json"))
-except (OSError, ValueError):
-    sys.exit(1)
-sys.exit(0 if (doc["events"], doc["customers"], doc["seed"]) == (ev, cu, seed) else 1)
-EOF
-}
-raas_data_ok() {
-	workload_ok || return 1
-	[ -d "$D" ] || return 1
-	python3 - "$W" "$R" <<'EOF'
-import json, os, sys
-w, r = sys.argv[1], sys.argv[2]
-try:
-    doc = json.load(open(f"{w}/workload.json"))
-    if os.path.getmtime(f"{r}/dup.json") < os.path.getmtime(f"{w}/workload.json"):
-        sys.exit(1)
-    acc = sum(json.load(open(f"{r}/{i}.json"))["accepted"] for i in range(doc["days"]))
-except (OSError, ValueError, KeyError):
-    sys.exit(1)
-sys.exit(0 if acc == doc["events"] else 1)
-EOF
-}
 
 # ---- raas: binary, and the ingested store ----
 raas_state=skipped

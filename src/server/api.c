@@ -1941,6 +1941,14 @@ static raas_rc statuses(const char *text, size_t len, struct raas_arena *arena,
 	return RAAS_OK;
 }
 
+static double mono_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* The result.confirmed and result.reversed events of a settling pass, found without the
  * tenant's lock and queued with it: each is data[off, off + len) of type. */
 struct watched {
@@ -2091,6 +2099,7 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 	struct raas_err err;
 	size_t got = 0;
 	int64_t now;
+	double began = mono_seconds(), held = 0, since;
 	bool watch = false;
 	raas_rc rc;
 
@@ -2099,6 +2108,7 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 	raas_buf_init(&watched.data, (size_t)1 << 34);
 	pthread_mutex_lock(&t->mu);
 	quiesce(t, true);
+	since = mono_seconds();
 	/* The clock once alone: batches committed while waiting may have moved the tenant's
 	 * clock (and the real clock may step back). */
 	now = write_clock(api, t);
@@ -2114,6 +2124,7 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 		if (!api->fixed_clock && t->last_clock <= now)
 			t->last_clock = now + 1;
 	}
+	held += mono_seconds() - since;
 	pthread_mutex_unlock(&t->mu);
 
 	if (!rc && !(rc = raas_ledgers_load(view, NULL, NULL, &ls, &err)))
@@ -2123,6 +2134,7 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 
 	pthread_mutex_lock(&t->mu);
 	quiesce(t, true);
+	since = mono_seconds();
 	if (!rc && !(rc = store_locked(api, t, v, &got, &docs, now, &err))) {
 		struct raas_err merge_err;
 		raas_store_close(view);
@@ -2138,6 +2150,7 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 		/* Alone: what the failed pass added and did not commit goes. */
 		raas_store_discard(t->store);
 	}
+	held += mono_seconds() - since;
 	pthread_mutex_unlock(&t->mu);
 
 	/* Without the lock again: hashing the logs for the checkpoints (only this thread
@@ -2145,11 +2158,25 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 	if (!rc)
 		rc = raas_svc_sign_locked(view, v, got, &err);
 	if (log) {
-		if (!rc && got)
-			fprintf(log, "{\"settled\":\"%s\",\"invoices\":%zu}\n", t->name, got);
-		else if (rc)
-			fprintf(log, "{\"settle_failed\":\"%s\",\"error\":\"%s%s%s\"}\n", t->name,
-			        err.path, err.path[0] ? ": " : "", err.message);
+		if (!rc)
+			fprintf(log,
+			        "{\"settled\":\"%s\",\"invoices\":%zu,\"seconds\":%.3f,"
+			        "\"held_seconds\":%.3f}\n",
+			        t->name, got, mono_seconds() - began, held);
+		else {
+			/* (the message may hold quotes: written as a JSON string) */
+			struct raas_buf line;
+			char text[RAAS_ERR_PATH_MAX + RAAS_ERR_MESSAGE_MAX + 4];
+			int n = snprintf(text, sizeof text, "%s%s%s", err.path,
+			                 err.path[0] ? ": " : "", err.message);
+			raas_buf_init(&line, 1 << 16);
+			if (!raas_buf_printf(&line,
+			                     "{\"settle_failed\":\"%s\",\"error\":", t->name) &&
+			    !raas_json_write_text(&line, text, n < 0 ? 0 : strlen(text)) &&
+			    !raas_buf_puts(&line, "}\n"))
+				fwrite(line.data, 1, line.len, log);
+			raas_buf_free(&line);
+		}
 		fflush(log);
 	}
 	raas_free(v);
