@@ -89,16 +89,23 @@ raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers
                                  struct raas_buf *out, struct raas_err *err)
 {
 	struct raas_tree_root *roots = raas_calloc(n + 1, sizeof *roots);
+	struct raas_store_checkpoint *fresh = raas_calloc(n + 1, sizeof *fresh);
+	size_t *note_off = raas_calloc(n + 1, sizeof *note_off), nfresh = 0;
 	unsigned char seed[32], pub[32];
 	char name[RAAS_NOTE_NAME_MAX + 1], origin[2 * RAAS_NOTE_NAME_MAX + 2];
 	char root64[64];
-	struct raas_buf note, old;
+	struct raas_buf note, old, notes;
 	raas_rc rc;
 
-	if (!roots)
+	if (!roots || !fresh || !note_off) {
+		raas_free(roots);
+		raas_free(fresh);
+		raas_free(note_off);
 		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+	}
 	raas_buf_init(&note, 1 << 16);
 	raas_buf_init(&old, 1 << 16);
+	raas_buf_init(&notes, (size_t)1 << 30);
 	raas_evidence_key_name(s, name, sizeof name);
 	rc = tenant_key(s, seed, pub, err);
 	if (!rc)
@@ -106,7 +113,7 @@ raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers
 	for (size_t i = 0; i < n && !rc; i++) {
 		const char *customer = raas_store_customer_id(s, roots[i].customer_no);
 		uint64_t old_size;
-		bool fresh;
+		bool is_new;
 		raas_buf_reset(&note);
 		raas_buf_reset(&old);
 		snprintf(origin, sizeof origin, "%s/%s", name, customer);
@@ -116,23 +123,39 @@ raas_rc raas_evidence_checkpoint(struct raas_store *s, const uint32_t *customers
 			break;
 		/* Ed25519 signatures are deterministic: the same size and root give the same note.
 		 */
-		fresh = old.len != note.len || memcmp(old.data, note.data, note.len);
-		if (fresh && (rc = raas_store_add_checkpoint(s, customer, roots[i].size, note.data,
-		                                             note.len, err)))
-			break;
+		is_new = old.len != note.len || memcmp(old.data, note.data, note.len);
+		for (size_t j = 0; j < nfresh && is_new; j++)
+			if (fresh[j].customer == customer) /* named twice: stored once */
+				goto listed;
+		if (is_new) {
+			fresh[nfresh] = (struct raas_store_checkpoint){
+			        .customer = customer, .size = roots[i].size, .len = note.len};
+			note_off[nfresh++] = notes.len;
+			if (raas_buf_append(&notes, note.data, note.len))
+				rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+		}
+	listed:
 		raas_base64_encode(roots[i].root.b, 32, root64);
-		if (raas_buf_puts(out, "{\"customer\":") ||
+		if (rc || raas_buf_puts(out, "{\"customer\":") ||
 		    raas_json_write_string(out, customer, strlen(customer)) ||
 		    raas_buf_printf(
 		            out, ",\"size\":%llu,\"root\":\"%s\",\"new\":%s,\"checkpoint\":",
-		            (unsigned long long)roots[i].size, root64, fresh ? "true" : "false") ||
+		            (unsigned long long)roots[i].size, root64, is_new ? "true" : "false") ||
 		    raas_json_write_string(out, note.data, note.len) || raas_buf_puts(out, "}\n"))
-			rc = raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
+			rc = rc ? rc : raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 	}
+	/* The new ones stored together: one sync for all (raas_store_add_checkpoints). */
+	for (size_t i = 0; i < nfresh && !rc; i++)
+		fresh[i].note = notes.data + note_off[i];
+	if (!rc && nfresh)
+		rc = raas_store_add_checkpoints(s, fresh, nfresh, err);
 	memset(seed, 0, sizeof seed);
 	raas_buf_free(&note);
 	raas_buf_free(&old);
+	raas_buf_free(&notes);
 	raas_free(roots);
+	raas_free(fresh);
+	raas_free(note_off);
 	return rc;
 }
 

@@ -58,6 +58,10 @@ struct tenant {
 	size_t nlost;
 	uint64_t batch_no, durable_no, lost_no;
 	int64_t batch_clock; /* the latest clock of the requests in the batch being filled */
+	/* A settling pass signs the checkpoints of invoices it stored without the lock: until it
+	 * is done, evidence requests wait (on cv), so a locked invoice is never seen without the
+	 * checkpoint covering it. */
+	bool signing;
 	struct raas_webhooks *webhooks; /* read on first use */
 	/* Rate limiting: a token bucket per key id (the map's values index buckets). */
 	struct raas_strmap bucket_of;
@@ -600,17 +604,25 @@ static struct raas_webhooks *tenant_webhooks(struct raas_api *api, struct tenant
  * (webhooks.h), so that a server that dies between the commit and the queue loses none and
  * sends none for what was not stored; settle_held() releases or drops them by what the
  * store holds. A failure to queue is logged, never the request's failure. */
-static void emit(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
-                 size_t len, const struct raas_store_mark *mark)
+static void emit_many(struct raas_api *api, struct tenant *t, const struct raas_webhook_event *evs,
+                      size_t n, const struct raas_store_mark *mark)
 {
 	struct raas_err err;
 	struct raas_webhooks *w;
 
 	raas_err_clear(&err);
-	if (!(w = tenant_webhooks(api, t, &err)) ||
-	    raas_webhooks_emit(w, type, data, len, api_clock(api), mark, &err) != RAAS_OK)
+	if (n && (!(w = tenant_webhooks(api, t, &err)) ||
+	          raas_webhooks_emit_many(w, evs, n, api_clock(api), mark, &err) != RAAS_OK))
 		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
 		        err.message);
+}
+
+static void emit(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
+                 size_t len, const struct raas_store_mark *mark)
+{
+	struct raas_webhook_event ev = {type, data, len};
+
+	emit_many(api, t, &ev, 1, mark);
 }
 
 static enum raas_mark_state mark_state(void *store, const struct raas_store_mark *m)
@@ -666,9 +678,24 @@ static void hold_for_commit(void *p, const struct raas_store_mark *last)
 
 	if (ce->doc)
 		emit(ce->api, ce->t, ce->type, ce->doc->data, ce->doc->len, last);
-	for (size_t k = 0; ce->locked && k < *ce->nlocked; k++)
-		emit(ce->api, ce->t, RAAS_WH_INVOICE_LOCKED, ce->docs->data + (*ce->locked)[k].off,
-		     (*ce->locked)[k].len, last);
+	if (ce->locked && *ce->nlocked) {
+		size_t n = *ce->nlocked;
+		struct raas_webhook_event *evs = raas_calloc(n, sizeof *evs);
+		if (!evs) {
+			fprintf(stderr,
+			        "{\"webhook_queue_failed\":\"%s\",\"error\":\"out of "
+			        "memory\"}\n",
+			        ce->t->name);
+		} else {
+			for (size_t k = 0; k < n; k++)
+				evs[k] = (struct raas_webhook_event){RAAS_WH_INVOICE_LOCKED,
+				                                     ce->docs->data +
+				                                             (*ce->locked)[k].off,
+				                                     (*ce->locked)[k].len};
+			emit_many(ce->api, ce->t, evs, n, last);
+			raas_free(evs);
+		}
+	}
 	if (ce->in)
 		hold_unmatched(ce->api, ce->t, ce->in, last);
 }
@@ -1178,8 +1205,8 @@ static void put_contract(struct raas_api *api, const struct caller *c, const cha
 	 * waiting for a commit (a failed commit here must not drop their events). */
 	while (c->t->preparing || c->t->flushing || raas_store_pending(c->t->store))
 		pthread_cond_wait(&c->t->cv, &c->t->mu);
-	rc = raas_svc_apply(c->t->store, next, effective != NULL, effective, api_clock(api), &out,
-	                    &problems, &err);
+	rc = raas_svc_apply(c->t->store, next, effective != NULL, effective, write_clock(api, c->t),
+	                    &out, &problems, &err);
 	if (rc == RAAS_E_INPUT && problems.count) {
 		struct detail *d = raas_calloc(problems.count, sizeof *d);
 		if (!d) {
@@ -1734,6 +1761,8 @@ static void get_evidence(struct raas_api *api, const struct caller *c, const cha
 	raas_rc rc;
 
 	raas_err_clear(&err);
+	while (c->t->signing || c->t->flushing)
+		pthread_cond_wait(&c->t->cv, &c->t->mu);
 	if (!reader_store(api, c->t, res))
 		return;
 	store = c->t->store;
@@ -1751,6 +1780,10 @@ static void get_evidence(struct raas_api *api, const struct caller *c, const cha
 			fail_err(res, &err);
 			return;
 		}
+		/* A last line without its newline is still being appended (the settling pass
+		 * signs without the tenant's lock) or was cut by a crash: not a checkpoint. */
+		while (all.len && all.data[all.len - 1] != '\n')
+			all.len--;
 		while (all.len && all.data[all.len - 1] == '\n')
 			all.len--;
 		if (!all.len) {
@@ -2055,8 +2088,17 @@ static void watched_emit(struct raas_api *api, struct tenant *t, const struct wa
 	struct raas_err err;
 	int n;
 
-	for (size_t i = 0; i < w->n; i++)
-		emit(api, t, w->v[i].type, w->data.data + w->v[i].off, w->v[i].len, NULL);
+	struct raas_webhook_event *evs = raas_calloc(w->n + 1, sizeof *evs);
+
+	if (!evs)
+		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"out of memory\"}\n",
+		        t->name);
+	for (size_t i = 0; evs && i < w->n; i++)
+		evs[i] = (struct raas_webhook_event){w->v[i].type, w->data.data + w->v[i].off,
+		                                     w->v[i].len};
+	if (evs)
+		emit_many(api, t, evs, w->n, NULL);
+	raas_free(evs);
 	raas_time_format(now, 0, stamp);
 	n = snprintf(doc, sizeof doc, "{\"until\":\"%s\"}\n", stamp);
 	raas_err_clear(&err);
@@ -2074,21 +2116,25 @@ static raas_rc store_locked(struct raas_api *api, struct tenant *t, struct raas_
 	struct commit_events ce = {.api = api, .t = t, .locked = &v, .nlocked = got, .docs = docs};
 	raas_rc rc;
 
+	/* Requests accepted during the pass carry later clocks: the batch takes the latest, so
+	 * that the log's clocks never go back (the invoices do not depend on it). */
+	int64_t at = raas_store_clock(t->store) > now ? raas_store_clock(t->store) : now;
+
 	raas_store_before_commit(t->store, hold_for_commit, &ce);
-	rc = raas_svc_store_locked(t->store, v, got, docs, now, err);
+	rc = raas_svc_store_locked(t->store, v, got, docs, at, err);
 	raas_store_before_commit(t->store, NULL, NULL);
 	settle_held(api, t);
 	return rc;
 }
 
 /* Settles one tenant in four steps, so that its requests wait only for the short ones.
- * Alone: the clock, and a view of the store (raas_store_view). Without the lock: the
- * ledgers are loaded from the view and the new locked invoices computed — a locked
- * invoice depends only on entries older than its lock time, which is not after the clock,
- * while whatever is accepted meanwhile gets a later clock — and so are the results that
+ * Alone: the clock, and a view of the store (raas_store_view). Without the lock, on the
+ * view: the ledgers are loaded and the new locked invoices computed — a locked invoice
+ * depends only on entries older than its lock time, which is not after the clock, while
+ * whatever is accepted meanwhile gets a later clock —, and so are the results that
  * changed. Alone again: the invoices are stored (those stored meanwhile left out), the
  * webhook events queued and a new view taken. Without the lock: the checkpoints covering
- * the new invoices are signed from that view. */
+ * the new invoices are signed from that view, while evidence requests wait (signing). */
 static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 {
 	struct raas_ledgers ls = {0};
@@ -2137,15 +2183,27 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 	since = mono_seconds();
 	if (!rc && !(rc = store_locked(api, t, v, &got, &docs, now, &err))) {
 		struct raas_err merge_err;
+		api->invoices_locked += got;
+		watched_emit(api, t, &watched, now);
 		raas_store_close(view);
 		view = NULL;
 		rc = raas_store_view(t->store, &view, &err); /* with the new invoices */
+		t->signing = !rc;
+		if (rc) {
+			/* Stored: the next pass signs what no checkpoint covers. */
+			char msg[2 * RAAS_ERR_MESSAGE_MAX];
+			snprintf(msg, sizeof msg, "%s%s%s", err.path, err.path[0] ? ": " : "",
+			         err.message);
+			raas_err_clear(&err);
+			raas_err_set(&err, rc, NULL,
+			             "the invoices are stored, but their checkpoints are not yet "
+			             "(the next pass signs them): %s",
+			             msg);
+		}
 		/* Alone (no lookups in the older index run): keep the recent index small, as
 		 * every writing open of the CLI does. */
 		if (raas_store_merge_recent(t->store, &merge_err) != RAAS_OK && log)
 			fprintf(log, "{\"merge_failed\":\"%s\"}\n", t->name);
-		api->invoices_locked += got;
-		watched_emit(api, t, &watched, now);
 	} else if (t->store) {
 		/* Alone: what the failed pass added and did not commit goes. */
 		raas_store_discard(t->store);
@@ -2153,11 +2211,16 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 	held += mono_seconds() - since;
 	pthread_mutex_unlock(&t->mu);
 
-	/* Without the lock again: hashing the logs for the checkpoints (only this thread
-	 * appends to their files). */
+	/* Without the lock again, evidence requests waiting: the logs hashed and the
+	 * checkpoints signed and appended from the new view (only this thread appends them). */
 	if (!rc)
 		rc = raas_svc_sign_locked(view, v, got, &err);
-	if (log) {
+	pthread_mutex_lock(&t->mu);
+	t->signing = false;
+	pthread_cond_broadcast(&t->cv);
+	pthread_mutex_unlock(&t->mu);
+
+	if (log && (rc || got)) {
 		if (!rc)
 			fprintf(log,
 			        "{\"settled\":\"%s\",\"invoices\":%zu,\"seconds\":%.3f,"

@@ -580,17 +580,18 @@ bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask)
 	return false;
 }
 
-raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
-                           int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
+/* Queues one event for every endpoint subscribed to its type (in memory); *added counts the
+ * deliveries. */
+static raas_rc queue_event(struct raas_webhooks *w, const struct raas_webhook_event *ev,
+                           int64_t now, const struct raas_store_mark *mark, size_t *added,
+                           struct raas_err *err)
 {
-	size_t added = 0;
-	raas_rc rc = RAAS_OK;
-
-	for (size_t i = 0; i < w->nep && !rc; i++) {
+	for (size_t i = 0; i < w->nep; i++) {
 		struct delivery *v, *d;
 		struct raas_buf b;
 		unsigned char raw[12];
-		if (!(w->ep[i].events & type))
+		raas_rc rc;
+		if (!(w->ep[i].events & ev->type))
 			continue;
 		if (!(v = raas_realloc(w->dl, (w->ndl + 1) * sizeof *v)))
 			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
@@ -598,11 +599,11 @@ raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *d
 		d = &v[w->ndl];
 		memset(d, 0, sizeof *d);
 		if ((rc = raas_random_bytes(raw, sizeof raw, err)))
-			break;
+			return rc;
 		memcpy(d->id, "dl_", 3);
 		raas_hex_encode(raw, sizeof raw, d->id + 3);
 		memcpy(d->endpoint, w->ep[i].id, sizeof d->endpoint);
-		d->type = type;
+		d->type = ev->type;
 		d->created = now;
 		d->state = mark ? HELD : PENDING;
 		if (mark)
@@ -611,21 +612,42 @@ raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *d
 		d->first = INT64_MIN;
 		raas_buf_init(&b, (size_t)1 << 34);
 		if (raas_buf_printf(&b, "{\"id\":\"%s\",\"type\":\"%s\",\"created\":", d->id,
-		                    type_names[__builtin_ctz(type)]) ||
+		                    type_names[__builtin_ctz(ev->type)]) ||
 		    put_time(&b, now) || raas_buf_puts(&b, ",\"data\":") ||
-		    raas_buf_append(&b, data, len) || raas_buf_putc(&b, '}')) {
+		    raas_buf_append(&b, ev->data, ev->len) || raas_buf_putc(&b, '}')) {
 			raas_buf_free(&b);
 			return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
 		}
 		d->body = b.data; /* taken from b */
 		d->len = b.len;
 		w->ndl++;
-		added++;
+		(*added)++;
 	}
+	return RAAS_OK;
+}
+
+raas_rc raas_webhooks_emit_many(struct raas_webhooks *w, const struct raas_webhook_event *evs,
+                                size_t n, int64_t now, const struct raas_store_mark *mark,
+                                struct raas_err *err)
+{
+	size_t added = 0;
+	raas_rc rc = RAAS_OK;
+
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = queue_event(w, &evs[i], now, mark, &added, err);
 	if (!added)
 		return rc;
 	trim(w);
+	/* One save for the lot: it rewrites the whole deliveries file. */
 	return rc ? rc : save(w, err);
+}
+
+raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data, size_t len,
+                           int64_t now, const struct raas_store_mark *mark, struct raas_err *err)
+{
+	struct raas_webhook_event ev = {type, data, len};
+
+	return raas_webhooks_emit_many(w, &ev, 1, now, mark, err);
 }
 
 bool raas_webhooks_holding(const struct raas_webhooks *w)

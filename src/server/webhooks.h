@@ -73,6 +73,18 @@ bool raas_webhooks_wants(const struct raas_webhooks *w, unsigned mask);
 RAAS_WUR raas_rc raas_webhooks_emit(struct raas_webhooks *w, unsigned type, const char *data,
                                     size_t len, int64_t now, const struct raas_store_mark *mark,
                                     struct raas_err *err);
+/* One event to queue: its type (one bit) and its data (a JSON document). */
+struct raas_webhook_event {
+	unsigned type;
+	const char *data;
+	size_t len;
+};
+/* raas_webhooks_emit of n events, persisted together (the deliveries file is rewritten once,
+ * not once per event). */
+RAAS_WUR raas_rc raas_webhooks_emit_many(struct raas_webhooks *w,
+                                         const struct raas_webhook_event *evs, size_t n,
+                                         int64_t now, const struct raas_store_mark *mark,
+                                         struct raas_err *err);
 /* Whether some delivery is held. */
 bool raas_webhooks_holding(const struct raas_webhooks *w);
 /* Settles every held delivery by state(ctx, mark) (raas_store_mark_state): stored ones

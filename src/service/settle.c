@@ -83,35 +83,46 @@ raas_rc raas_svc_collect_locked(struct raas_store *store, struct raas_ledgers *l
 	return rc;
 }
 
-/* Signs a checkpoint of every customer whose invoice locked, and of those a failed or
- * crashed settle left with invoices no checkpoint covers. */
-static raas_rc sign_checkpoints(struct raas_store *store, const struct raas_locked *v, size_t n,
-                                struct raas_err *err)
+/* The customers a settle signs a checkpoint of: every customer with an invoice of v, and
+ * those a failed or crashed settle left with invoices no checkpoint covers. *nos is new. */
+static raas_rc signing_customers(struct raas_store *store, const struct raas_locked *v, size_t n,
+                                 uint32_t **nos, size_t *k, struct raas_err *err)
 {
-	uint32_t *nos = raas_calloc(n + raas_store_customer_count(store) + 1, sizeof *nos);
-	size_t k = 0;
-	struct raas_buf discard;
 	raas_rc rc;
 
-	if (!nos)
+	*k = 0;
+	*nos = raas_calloc(n + raas_store_customer_count(store) + 1, sizeof **nos);
+	if (!*nos)
 		return raas_err_set(err, RAAS_E_NOMEM, NULL, "out of memory");
-	if ((rc = raas_evidence_uncovered(store, nos, &k, err)))
-		goto out;
+	if ((rc = raas_evidence_uncovered(store, *nos, k, err)))
+		return rc;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t no;
 		const char *customer = raas_ledger_customer(v[i].ledger);
 		bool seen = false;
 		if (raas_store_customer(store, customer, strlen(customer), false, &no))
 			continue;
-		for (size_t j = 0; j < k && !seen; j++)
-			seen = nos[j] == no;
+		for (size_t j = 0; j < *k && !seen; j++)
+			seen = (*nos)[j] == no;
 		if (!seen)
-			nos[k++] = no;
+			(*nos)[(*k)++] = no;
 	}
-	raas_buf_init(&discard, (size_t)1 << 30);
-	rc = k ? raas_evidence_checkpoint(store, nos, k, &discard, err) : RAAS_OK;
-	raas_buf_free(&discard);
-out:
+	return RAAS_OK;
+}
+
+static raas_rc sign_checkpoints(struct raas_store *store, const struct raas_locked *v, size_t n,
+                                struct raas_err *err)
+{
+	uint32_t *nos;
+	size_t k;
+	struct raas_buf discard;
+	raas_rc rc = signing_customers(store, v, n, &nos, &k, err);
+
+	if (!rc && k) {
+		raas_buf_init(&discard, (size_t)1 << 30);
+		rc = raas_evidence_checkpoint(store, nos, k, &discard, err);
+		raas_buf_free(&discard);
+	}
 	raas_free(nos);
 	return rc;
 }

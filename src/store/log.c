@@ -486,7 +486,9 @@ torn:
 		goto done;
 	}
 out:
-	if (rc == RAAS_OK) {
+	/* Only a scan of the whole log (recovery) learns where it ends: a writer's scan between
+	 * commits must leave the pending batch where it is (its records follow the end). */
+	if (rc == RAAS_OK && log->pending.npieces == 0) {
 		log->end = pos;
 		log->pending_end = pos;
 		log->durable = pos;

@@ -84,9 +84,9 @@ RAAS_WUR raas_rc raas_store_open_tenant(const char *dir, const char *tenant, boo
  * they share no memory, and the view's log ends where s's committed log ends now (appends
  * never change a byte before that). Only s's thread may open it, between commits (no
  * raas_store_commit_begin without its wait); the view does not need s to stay open.
- * A view looks no event ids up (raas_store_find_event finds nothing); it may append
- * checkpoints (raas_store_add_checkpoint: files beside the log, whose readers skip a line
- * being written), which only one thread of the process may do at a time. *out is new (free
+ * A view looks no event ids up (raas_store_find_event finds nothing); besides caches it
+ * may append checkpoints (raas_store_add_checkpoint[s]: files beside the log, whose readers
+ * skip a last line still being written), which one thread at a time may do. *out is new (free
  * with raas_store_close). RAAS_E_STORAGE when s is read-only or a commit is running. */
 RAAS_WUR raas_rc raas_store_view(const struct raas_store *s, struct raas_store **out,
                                  struct raas_err *err);
@@ -202,6 +202,19 @@ RAAS_WUR raas_rc raas_store_signing_seed(const struct raas_store *s, unsigned ch
 RAAS_WUR raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer,
                                            uint64_t size, const char *note, size_t len,
                                            struct raas_err *err);
+/* A checkpoint to append: customer's log at size entries, its signed note (len bytes). */
+struct raas_store_checkpoint {
+	const char *customer;
+	uint64_t size;
+	const char *note;
+	size_t len;
+};
+/* Appends n checkpoints (of n customers) as raas_store_add_checkpoint does, made durable
+ * together by one sync of the file system. On failure some may be stored: a checkpoint
+ * only states what the log holds, and the next settle signs any invoice left uncovered. */
+RAAS_WUR raas_rc raas_store_add_checkpoints(struct raas_store *s,
+                                            const struct raas_store_checkpoint *cps, size_t n,
+                                            struct raas_err *err);
 /* Appends the checkpoint lines of customer to out (nothing when it has none). */
 RAAS_WUR raas_rc raas_store_checkpoints(struct raas_store *s, const char *customer,
                                         struct raas_buf *out, struct raas_err *err);

@@ -457,6 +457,38 @@ static void log_discard_and_empty_commit(void **state)
 	raas_log_close(log);
 }
 
+/* A scan of a writer's log between commits (a server request reading while other requests'
+ * events wait for the group commit) leaves the pending batch where it is: it used to move
+ * the pending end back to the committed end, so the next record (or the next batch) took
+ * the pending records' place and acknowledged events vanished. */
+static void log_scan_keeps_pending(void **state)
+{
+	struct ctx *c = *state;
+	char dir[256];
+	struct raas_log *log;
+	struct raas_err err;
+	struct exp_rec all[] = {{RAAS_ENTRY_EVENT, 1, 0, 5, "committed", 9, 0},
+	                        {RAAS_ENTRY_EVENT, 1, 1, 6, "pending", 7, 0},
+	                        {RAAS_ENTRY_EVENT, 1, 2, 7, "after-scan", 10, 0}};
+
+	new_log(c, dir, sizeof dir);
+	log = open_log(dir, true);
+	add_all(log, all, 1); /* (commits) */
+	assert_int_equal(raas_log_add(log, all[1].kind, all[1].customer_no, all[1].seq,
+	                              all[1].clock, all[1].leaf, all[1].len, &all[1].pos),
+	                 RAAS_OK);
+	assert_int_equal(raas_log_scan(log, 0, 0, NULL, NULL, false, &err), RAAS_OK);
+	assert_int_equal(raas_log_add(log, all[2].kind, all[2].customer_no, all[2].seq,
+	                              all[2].clock, all[2].leaf, all[2].len, &all[2].pos),
+	                 RAAS_OK);
+	assert_true(all[2].pos > all[1].pos);
+	assert_int_equal(raas_log_commit(log, &err), RAAS_OK);
+	raas_log_close(log);
+	log = open_log(dir, false);
+	assert_int_equal(scan_expect(log, 0, all, 3, false), RAAS_OK);
+	raas_log_close(log);
+}
+
 static void log_scan_from_middle(void **state)
 {
 	struct ctx *c = *state;
@@ -3297,6 +3329,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(log_round_trip, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_discard_and_empty_commit, setup, teardown),
+	        cmocka_unit_test_setup_teardown(log_scan_keeps_pending, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_scan_from_middle, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_torn_tail, setup, teardown),
 	        cmocka_unit_test_setup_teardown(log_damaged_last_record, setup, teardown),
