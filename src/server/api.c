@@ -83,6 +83,8 @@ struct raas_api {
 	bool fixed_clock;
 	int64_t clock_us;
 
+	_Atomic bool stopping; /* raas_api_stop: passes and deliveries end early */
+
 	pthread_mutex_t mu; /* the tenant list and its key index */
 	struct tenant **tenants;
 	size_t ntenants, cap_tenants;
@@ -2257,9 +2259,14 @@ void raas_api_settle(struct raas_api *api, FILE *log)
 
 	if (!ts)
 		return;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && !api->stopping; i++)
 		settle_one(api, ts[i], log); /* tenants live as long as the API */
 	raas_free(ts);
+}
+
+void raas_api_stop(struct raas_api *api)
+{
+	api->stopping = true;
 }
 
 /* POST /v1/webhooks {"url","events"}, GET /v1/webhooks, DELETE /v1/webhooks/{id},
@@ -2361,14 +2368,16 @@ void raas_api_deliver(struct raas_api *api)
 
 	if (!ts)
 		return;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !api->stopping; i++) {
 		struct tenant *t = ts[i];
 		struct raas_webhook_attempt a;
 		struct raas_err err;
 		raas_err_clear(&err);
 		pthread_mutex_lock(&t->mu);
-		/* Only tenants whose webhooks were read: events are queued through them. */
-		while (t->webhooks && raas_webhooks_due(t->webhooks, real_clock(), &a)) {
+		/* Only tenants whose webhooks were read: events are queued through them. A
+		 * backlog waits for the next start once the server stops. */
+		while (!api->stopping && t->webhooks &&
+		       raas_webhooks_due(t->webhooks, real_clock(), &a)) {
 			char reason[256] = "";
 			unsigned status;
 			int64_t now;

@@ -85,8 +85,9 @@ void raas_api_handle(struct raas_api *api, const struct raas_http_request *req,
                      struct raas_http_response *res);
 
 /* Settles every tenant at the clock (service.h raas_svc_settle: locks what is due, stores
- * the invoices, signs checkpoints), one tenant at a time under its lock; one JSON line per
- * tenant that locked something or failed goes to log (may be NULL). */
+ * the invoices, signs checkpoints), one tenant at a time, holding each alone only to take
+ * its clock and a view and to store what it locked (api.c settle_one, docs/server.md); one
+ * JSON line per tenant that locked something or failed goes to log (may be NULL). */
 void raas_api_settle(struct raas_api *api, FILE *log);
 
 /* Reads every tenant's webhooks, so that deliveries pending from before a restart go out. */
@@ -94,6 +95,10 @@ void raas_api_load_webhooks(struct raas_api *api);
 /* Attempts every webhook delivery that is due (real time), one at a time, without holding a
  * tenant during the HTTP exchange. */
 void raas_api_deliver(struct raas_api *api);
+/* Asks raas_api_settle and raas_api_deliver (in other threads) to end early: a pass after
+ * the tenant it is settling, deliveries after the attempt under way (what is left is done
+ * after the next start). */
+void raas_api_stop(struct raas_api *api);
 
 /* Appends the Prometheus text of the server's counters. */
 RAAS_WUR raas_rc raas_api_metrics(struct raas_api *api, struct raas_buf *b);

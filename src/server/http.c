@@ -431,6 +431,7 @@ raas_rc raas_server_run(const struct raas_server_options *opt, struct raas_err *
 	/* Stop accepting first; then the settler finishes the tenant it is settling (its batch
 	 * is durable) and the deliverer its attempt, while requests in flight finish. */
 	mhd.quiesce_daemon(d);
+	raas_api_stop(sv.api);
 	pthread_mutex_lock(&sv.settle_mu);
 	sv.stopping = true;
 	pthread_cond_broadcast(&sv.settle_cv);
