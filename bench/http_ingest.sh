@@ -47,7 +47,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 PROG=http_ingest.sh
 # shellcheck source=bench/lib.sh
-. bench/lib.sh # say die now_ns secs need_packages
+. bench/lib.sh # say die now_ns secs need_packages serve_start serve_stop
 need_packages gcc python3 procps
 
 mkdir -p "$WORK"
@@ -108,34 +108,19 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); sys.exit(0 if r["ac
 	"$WORK/cli-report.json" "$EVENTS" || die "the CLI did not accept every event ($WORK/cli-report.json)"
 
 # ---- HTTP runs ----
-SERVER=""
-stop_server() {
-	if [ -n "$SERVER" ]; then
-		kill -TERM "$SERVER" 2>/dev/null || true
-		wait "$SERVER" 2>/dev/null || true
-		SERVER=""
-	fi
-}
-trap stop_server EXIT
+trap serve_stop EXIT
 trap 'exit 130' INT TERM
 : >"$WORK/http-runs.jsonl"
 for run in $(seq "$RUNS"); do
 	say "HTTP run $run of $RUNS: $CONNS connections, $BATCH events per request"
 	D=$WORK/http-data
 	rm -rf "$D" && cp -a "$SEED" "$D"
-	"$RAAS" -d "$D" serve --listen 127.0.0.1:0 --now "$NOW" --access-log none --settle-interval 0 --rate-limit 0 \
-		>"$WORK/serve.out" 2>"$WORK/serve.err" &
-	SERVER=$!
-	for _ in $(seq 100); do
-		grep -q listening "$WORK/serve.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"].rsplit(":",1)[1])' \
-		"$WORK/serve.out") || die "the server did not start ($WORK/serve.err)"
+	serve_start "$D" "$WORK/serve.out" "$WORK/serve.err" --now "$NOW" --access-log none \
+		--settle-interval 0 --rate-limit 0
 	"$BIN/http_load" --port "$PORT" --key "$KEY" --connections "$CONNS" --batch "$BATCH" \
 		--max-events "$EVENTS" "${FILES[@]}" >>"$WORK/http-runs.jsonl" ||
 		die "the load failed (see above)"
-	stop_server
+	serve_stop
 	tail -n 1 "$WORK/http-runs.jsonl" >&2
 done
 

@@ -1,6 +1,7 @@
 # lib.sh — shell functions shared by the benchmarks (bench/ingest.sh, bench/settle.sh,
-# bench/serve_settle.sh): messages and timing, the package check, whether the ingest benchmark's
-# workload and store can be reused, and the throw-away PostgreSQL 15 cluster (initdb as postgres via
+# bench/serve_settle.sh, bench/http_ingest.sh): messages and timing, the package check, whether
+# the ingest benchmark's workload and store can be reused, starting and stopping `raas serve`,
+# and the throw-away PostgreSQL 15 cluster (initdb as postgres via
 # runuser into a fresh /tmp/raas-bench-pg.*, its own port on a Unix socket only, stopped and
 # removed by pg_cleanup) with its memory sampler. Sourced, never run; the sourcing script sets
 # PROG (its name, for messages) and, for the cluster, PGPORT, and installs the traps itself:
@@ -46,6 +47,29 @@ except (OSError, ValueError, KeyError):
     sys.exit(1)
 sys.exit(0 if acc == doc["events"] else 1)
 EOF
+}
+
+# serve_start DATA OUT ERR ARGS...: starts `$RAAS -d DATA serve --listen 127.0.0.1:0 ARGS...`
+# in the background with stdout to OUT and stderr to ERR, waits until it listens, and sets
+# SERVER (its pid) and PORT. serve_stop stops it (SIGTERM, wait); the caller traps it on EXIT.
+serve_start() {
+	local data=$1 out=$2 err=$3
+	shift 3
+	"$RAAS" -d "$data" serve --listen 127.0.0.1:0 "$@" >"$out" 2>"$err" &
+	SERVER=$!
+	for _ in $(seq 200); do
+		grep -q listening "$out" 2>/dev/null && break
+		sleep 0.05
+	done
+	PORT=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"].rsplit(":",1)[1])' \
+		"$out") || die "the server did not start ($err)"
+}
+serve_stop() {
+	if [ -n "${SERVER:-}" ]; then
+		kill -TERM "$SERVER" 2>/dev/null || true
+		wait "$SERVER" 2>/dev/null || true
+		SERVER=""
+	fi
 }
 
 # need_packages P...: installs the Debian packages of the list that are missing (idempotent: apt

@@ -64,7 +64,7 @@ REPO=$(cd "$(dirname "$0")/.." && pwd)
 cd "$REPO"
 PROG=serve_settle.sh
 # shellcheck source=bench/lib.sh
-. bench/lib.sh # say die now_ns secs need_packages workload_ok raas_data_ok
+. bench/lib.sh # say die now_ns secs need_packages workload_ok raas_data_ok serve_start serve_stop
 [ "$(id -u)" -eq 0 ] || die "run as root (it may install packages)"
 need_packages gcc python3 procps
 
@@ -112,37 +112,22 @@ with open(out, "w") as f:
                 '"source":"vendor","score":80}}\n' % (i, c, i))
 EOF
 
-SERVER=""
-stop_server() {
-	if [ -n "$SERVER" ]; then
-		kill -TERM "$SERVER" 2>/dev/null || true
-		wait "$SERVER" 2>/dev/null || true
-		SERVER=""
-	fi
-}
-trap stop_server EXIT
+trap serve_stop EXIT
 trap 'exit 130' INT TERM
 
 # run NAME INTERVAL: a fresh copy of the store (not timed), the server, the load.
 run() {
-	local name=$1 interval=$2 data=$S/data-$1 port key
+	local name=$1 interval=$2 data=$S/data-$1 key
 	say "run '$name': --settle-interval $interval, $RATE requests/s of $BATCH events for $SECONDS_RUN s"
 	rm -rf "$data" && cp -a "$D" "$data"
 	sync
 	key=$("$RAAS" -d "$data" tenant key default --role ingest --now "$NOW" 2>/dev/null |
 		python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])') || die "raas tenant key"
-	"$RAAS" -d "$data" serve --listen 127.0.0.1:0 --now "$NOW" --settle-interval "$interval" \
-		--rate-limit 0 --access-log "$S/access-$name.log" >"$S/serve-$name.out" 2>"$S/serve-$name.err" &
-	SERVER=$!
-	for _ in $(seq 200); do
-		grep -q listening "$S/serve-$name.out" 2>/dev/null && break
-		sleep 0.05
-	done
-	port=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["listening"].rsplit(":",1)[1])' \
-		"$S/serve-$name.out") || die "the server did not start ($S/serve-$name.err)"
-	"$BIN/http_load" --port "$port" --key "$key" --connections 4 --batch "$BATCH" --rate "$RATE" \
+	serve_start "$data" "$S/serve-$name.out" "$S/serve-$name.err" --now "$NOW" \
+		--settle-interval "$interval" --rate-limit 0 --access-log "$S/access-$name.log"
+	"$BIN/http_load" --port "$PORT" --key "$key" --connections 4 --batch "$BATCH" --rate "$RATE" \
 		"$S/load.ndjson" >"$S/load-$name.json" || die "the load of run '$name' failed (see above)"
-	stop_server
+	serve_stop
 	rm -rf "$data"
 }
 run baseline 0
