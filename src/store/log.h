@@ -108,7 +108,8 @@ RAAS_WUR raas_rc raas_log_write(struct raas_log *log, struct raas_err *err);
  * failure the writer must then call raas_log_abort. */
 RAAS_WUR raas_rc raas_log_sync(struct raas_log *log, struct raas_err *err);
 /* Makes everything from position from to the end durable (recovery: a tail written by a
- * process that died before its sync). */
+ * process that died before its sync); everything before from must be durable already. With
+ * nothing after from it syncs nothing. */
 RAAS_WUR raas_rc raas_log_sync_from(struct raas_log *log, uint64_t from, struct raas_err *err);
 /* Cuts the log back to its durable end and drops the pending batch (after a failed sync). */
 void raas_log_abort(struct raas_log *log);
