@@ -545,24 +545,38 @@ raas_rc raas_webhooks_log(const struct raas_webhooks *w, const char *id, struct 
 
 /* ---- the queue ---- */
 
-/* Keeps every pending delivery and each endpoint's newest RAAS_WEBHOOK_LOG_KEEP others. */
+/* Keeps every pending delivery and each endpoint's newest RAAS_WEBHOOK_LOG_KEEP others: one
+ * walk from the newest, counting per endpoint (few: a short list), not a comparison of every
+ * delivery with every newer one. */
 static void trim(struct raas_webhooks *w)
 {
-	size_t k = w->ndl;
+	struct seen {
+		const char *endpoint;
+		size_t finished;
+	} *seen = NULL;
+	size_t nseen = 0, k = w->ndl;
 
 	for (size_t i = w->ndl; i-- > 0;) {
-		size_t newer = 0;
-		if (w->dl[i].state == PENDING || w->dl[i].state == HELD)
+		struct delivery *d = &w->dl[i];
+		size_t j;
+		if (d->state == PENDING || d->state == HELD)
 			continue;
-		for (size_t j = i + 1; j < w->ndl; j++)
-			newer += w->dl[j].state != PENDING && w->dl[j].state != HELD &&
-			         w->dl[j].type && !strcmp(w->dl[j].endpoint, w->dl[i].endpoint);
-		if (newer >= RAAS_WEBHOOK_LOG_KEEP) {
-			delivery_free(&w->dl[i]);
-			w->dl[i].type = 0; /* dropped */
+		for (j = 0; j < nseen && strcmp(seen[j].endpoint, d->endpoint); j++)
+			;
+		if (j == nseen) {
+			struct seen *more = raas_realloc(seen, (nseen + 1) * sizeof *more);
+			if (!more)
+				break; /* (out of memory: trimmed next time) */
+			seen = more;
+			seen[nseen++] = (struct seen){d->endpoint, 0};
+		}
+		if (seen[j].finished++ >= RAAS_WEBHOOK_LOG_KEEP) {
+			delivery_free(d);
+			d->type = 0; /* dropped */
 			k--;
 		}
 	}
+	raas_free(seen);
 	if (k != w->ndl) {
 		size_t n = 0;
 		for (size_t i = 0; i < w->ndl; i++)

@@ -1188,6 +1188,49 @@ def webhooks():
         rcv.close()
 
 
+@case
+def delivery_log_keeps_newest():
+    """An endpoint's delivery log keeps its newest 100 finished deliveries (docs/server.md):
+    105 events.unmatched delivered, the log lists the newest 100, newest first."""
+    d = S.fresh()
+    rc, out, err = S.apply(d, ACME, "2026-01-01T00:00:00Z")
+    if rc != 0:
+        fail(f"contract apply: {rc} {err!r}")
+    admin, _ = make_key(d)
+    rcv = Receiver()
+    try:
+        with Server(d, "--settle-interval", "0", "--webhook-backoff", "1") as srv:
+            r = srv.request("POST", "/v1/webhooks", compact(
+                {"url": f"http://127.0.0.1:{rcv.port}/hook", "events": ["events.unmatched"]}),
+                admin)
+            if r.status != 201:
+                fail(f"POST /v1/webhooks: {r.status} {r.body[:200]!r}")
+            hook = r.json()
+            for i in range(105):
+                post_events(srv, admin, [ev(f"keep-{i}", type_="page.view")])
+            if not rcv.wait(lambda q: len(delivered(q, "events.unmatched")) >= 105, 60):
+                fail(f"not every events.unmatched was delivered: "
+                     f"{len(delivered(rcv.requests, 'events.unmatched'))}")
+            r = srv.request("GET", f"/v1/webhooks/{hook['id']}/deliveries", key=admin)
+            log = r.json() if r.status == 200 else []
+            # Creation order: the order of first attempts (one deliverer, oldest due first).
+            with rcv.lock:
+                ids = [json.loads(b)["id"] for _, b, _ in rcv.requests]
+            order = {i: k for k, i in enumerate(dict.fromkeys(ids))}
+            check("the log: the newest 100 of 105 deliveries, newest first, all delivered",
+                  ([x["status"] for x in log].count("delivered"), len(log),
+                   [x["id"] for x in log] == sorted((x["id"] for x in log),
+                                                      key=lambda i: -order.get(i, -1))),
+                  (100, 100, True))
+            check("the 5 oldest are gone from it",
+                  sorted(set(order) - {x["id"] for x in log}, key=order.get),
+                  sorted(order, key=order.get)[:5])
+            rc, _ = srv.stop()
+            check("serve exits 0", rc, 0)
+    finally:
+        rcv.close()
+
+
 def self_signed(work, name, san):
     """A self-signed certificate for SAN (openssl req): (cert, key) file paths."""
     cert, key = os.path.join(work, name + ".pem"), os.path.join(work, name + ".key")
