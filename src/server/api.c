@@ -606,6 +606,26 @@ static struct raas_webhooks *tenant_webhooks(struct raas_api *api, struct tenant
  * (webhooks.h), so that a server that dies between the commit and the queue loses none and
  * sends none for what was not stored; settle_held() releases or drops them by what the
  * store holds. A failure to queue is logged, never the request's failure. */
+/* Writes one problem line {"WHAT":"TENANT","error":"MESSAGE"} to f (the message, path first,
+ * as a JSON string: it may hold quotes); message NULL: err's. */
+static void log_problem(FILE *f, const char *what, const char *tenant, const struct raas_err *err,
+                        const char *message)
+{
+	char text[RAAS_ERR_PATH_MAX + RAAS_ERR_MESSAGE_MAX + 4];
+	struct raas_buf line;
+
+	if (message)
+		snprintf(text, sizeof text, "%s", message);
+	else
+		snprintf(text, sizeof text, "%s%s%s", err->path, err->path[0] ? ": " : "",
+		         err->message);
+	raas_buf_init(&line, 1 << 16);
+	if (!raas_buf_printf(&line, "{\"%s\":\"%s\",\"error\":", what, tenant) &&
+	    !raas_json_write_text(&line, text, strlen(text)) && !raas_buf_puts(&line, "}\n"))
+		fwrite(line.data, 1, line.len, f);
+	raas_buf_free(&line);
+}
+
 static void emit_many(struct raas_api *api, struct tenant *t, const struct raas_webhook_event *evs,
                       size_t n, const struct raas_store_mark *mark)
 {
@@ -615,8 +635,7 @@ static void emit_many(struct raas_api *api, struct tenant *t, const struct raas_
 	raas_err_clear(&err);
 	if (n && (!(w = tenant_webhooks(api, t, &err)) ||
 	          raas_webhooks_emit_many(w, evs, n, api_clock(api), mark, &err) != RAAS_OK))
-		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
-		        err.message);
+		log_problem(stderr, "webhook_queue_failed", t->name, &err, NULL);
 }
 
 static void emit(struct raas_api *api, struct tenant *t, unsigned type, const char *data,
@@ -642,8 +661,7 @@ static void settle_held(struct raas_api *api, struct tenant *t)
 	if (!t->store || !(w = tenant_webhooks(api, t, &err)) || !raas_webhooks_holding(w))
 		return;
 	if (raas_webhooks_settle_held(w, mark_state, t->store, &err) != RAAS_OK)
-		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
-		        err.message);
+		log_problem(stderr, "webhook_queue_failed", t->name, &err, NULL);
 }
 
 /* What one request's commit holds (raas_store_before_commit): one document of type, the
@@ -684,10 +702,8 @@ static void hold_for_commit(void *p, const struct raas_store_mark *last)
 		size_t n = *ce->nlocked;
 		struct raas_webhook_event *evs = raas_calloc(n, sizeof *evs);
 		if (!evs) {
-			fprintf(stderr,
-			        "{\"webhook_queue_failed\":\"%s\",\"error\":\"out of "
-			        "memory\"}\n",
-			        ce->t->name);
+			log_problem(stderr, "webhook_queue_failed", ce->t->name, NULL,
+			            "out of memory");
 		} else {
 			for (size_t k = 0; k < n; k++)
 				evs[k] = (struct raas_webhook_event){RAAS_WH_INVOICE_LOCKED,
@@ -2065,11 +2081,8 @@ static void watch_results(struct raas_api *api, struct tenant *t, struct raas_le
 				     watched_add(out, RAAS_WH_RESULT_CONFIRMED, p, len)) ||
 				    (s == RAAS_RESULT_REVERSED && old != RAAS_RESULT_REVERSED &&
 				     watched_add(out, RAAS_WH_RESULT_REVERSED, p, len)))
-					fprintf(stderr,
-					        "{\"webhook_queue_failed\":\"%s\",\"error\":\"out "
-					        "of "
-					        "memory\"}\n",
-					        t->name);
+					log_problem(stderr, "webhook_queue_failed", t->name, NULL,
+					            "out of memory");
 				p += len + 1;
 			}
 		}
@@ -2093,8 +2106,7 @@ static void watched_emit(struct raas_api *api, struct tenant *t, const struct wa
 	struct raas_webhook_event *evs = raas_calloc(w->n + 1, sizeof *evs);
 
 	if (!evs)
-		fprintf(stderr, "{\"webhook_queue_failed\":\"%s\",\"error\":\"out of memory\"}\n",
-		        t->name);
+		log_problem(stderr, "webhook_queue_failed", t->name, NULL, "out of memory");
 	for (size_t i = 0; evs && i < w->n; i++)
 		evs[i] = (struct raas_webhook_event){w->v[i].type, w->data.data + w->v[i].off,
 		                                     w->v[i].len};
@@ -2105,8 +2117,7 @@ static void watched_emit(struct raas_api *api, struct tenant *t, const struct wa
 	n = snprintf(doc, sizeof doc, "{\"until\":\"%s\"}\n", stamp);
 	raas_err_clear(&err);
 	if (raas_store_write_tenant_file(api->dir, t->name, "watched", doc, (size_t)n, &err))
-		fprintf(stderr, "{\"watch_failed\":\"%s\",\"error\":\"%s\"}\n", t->name,
-		        err.message);
+		log_problem(stderr, "watch_failed", t->name, &err, NULL);
 }
 
 /* raas_svc_store_locked with the invoice.locked deliveries held for its commit (the tenant
@@ -2228,20 +2239,8 @@ static void settle_one(struct raas_api *api, struct tenant *t, FILE *log)
 			        "{\"settled\":\"%s\",\"invoices\":%zu,\"seconds\":%.3f,"
 			        "\"held_seconds\":%.3f}\n",
 			        t->name, got, mono_seconds() - began, held);
-		else {
-			/* (the message may hold quotes: written as a JSON string) */
-			struct raas_buf line;
-			char text[RAAS_ERR_PATH_MAX + RAAS_ERR_MESSAGE_MAX + 4];
-			int n = snprintf(text, sizeof text, "%s%s%s", err.path,
-			                 err.path[0] ? ": " : "", err.message);
-			raas_buf_init(&line, 1 << 16);
-			if (!raas_buf_printf(&line,
-			                     "{\"settle_failed\":\"%s\",\"error\":", t->name) &&
-			    !raas_json_write_text(&line, text, n < 0 ? 0 : strlen(text)) &&
-			    !raas_buf_puts(&line, "}\n"))
-				fwrite(line.data, 1, line.len, log);
-			raas_buf_free(&line);
-		}
+		else
+			log_problem(log, "settle_failed", t->name, &err, NULL);
 		fflush(log);
 	}
 	raas_free(v);
@@ -2395,9 +2394,7 @@ void raas_api_deliver(struct raas_api *api)
 			    raas_webhooks_record(t->webhooks, a.delivery, status, reason,
 			                         real_clock(), api->webhook_backoff_us,
 			                         &err) != RAAS_OK)
-				fprintf(stderr,
-				        "{\"webhook_record_failed\":\"%s\",\"error\":\"%s\"}\n",
-				        t->name, err.message);
+				log_problem(stderr, "webhook_record_failed", t->name, &err, NULL);
 			raas_webhook_attempt_free(&a);
 		}
 		pthread_mutex_unlock(&t->mu);
@@ -2415,15 +2412,13 @@ void raas_api_load_webhooks(struct raas_api *api)
 		raas_err_clear(&err);
 		pthread_mutex_lock(&api->tenants[i]->mu);
 		if (!(w = tenant_webhooks(api, t, &err)))
-			fprintf(stderr, "{\"webhooks_unreadable\":\"%s\",\"error\":\"%s\"}\n",
-			        t->name, err.message);
+			log_problem(stderr, "webhooks_unreadable", t->name, &err, NULL);
 		/* Deliveries held by a server that died around a commit: settled against the
 		 * store now, before anything else is appended. */
 		else if (raas_webhooks_holding(w) && !t->store &&
 		         raas_store_open_tenant(api->dir, t->name, true, &t->store, &err) !=
 		                 RAAS_OK)
-			fprintf(stderr, "{\"store_unreadable\":\"%s\",\"error\":\"%s\"}\n", t->name,
-			        err.message);
+			log_problem(stderr, "store_unreadable", t->name, &err, NULL);
 		else
 			settle_held(api, t);
 		pthread_mutex_unlock(&api->tenants[i]->mu);

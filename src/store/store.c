@@ -1490,10 +1490,11 @@ raas_rc raas_store_put_cache(struct raas_store *s, const char *kind, const char 
 /* ---- checkpoints ---- */
 
 /* Appends one checkpoint line to checkpoints/c-CUSTOMER, synced (fdatasync, and the
- * directory when the file is new) when sync; *created says whether the file is new. */
+ * directory when the file is new) when sync. */
 static raas_rc append_checkpoint(struct raas_store *s, const struct raas_store_checkpoint *cp,
-                                 bool sync, bool *created, struct raas_err *err)
+                                 bool sync, struct raas_err *err)
 {
+	bool created;
 	char dir[PATH_LEN], path[PATH_LEN];
 	struct raas_buf b;
 	raas_rc rc = RAAS_OK;
@@ -1505,7 +1506,7 @@ static raas_rc append_checkpoint(struct raas_store *s, const struct raas_store_c
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST)
 		return sys_error(err, "cannot create", dir);
 	pathf(path, "%s/c-%s", dir, cp->customer);
-	*created = access(path, F_OK) != 0;
+	created = access(path, F_OK) != 0;
 	raas_buf_init(&b, (size_t)1 << 20);
 	if (raas_buf_printf(&b, "{\"size\":%llu,\"note\":", (unsigned long long)cp->size) ||
 	    raas_json_write_string(&b, cp->note, cp->len) || raas_buf_puts(&b, "}\n")) {
@@ -1529,7 +1530,7 @@ static raas_rc append_checkpoint(struct raas_store *s, const struct raas_store_c
 			rc = sys_error(err, "cannot write", path);
 		close(fd);
 		/* A new file's name must be durable too. */
-		if (!rc && sync && *created)
+		if (!rc && sync && created)
 			rc = sync_dir(dir, err);
 	}
 	raas_buf_free(&b);
@@ -1540,26 +1541,22 @@ raas_rc raas_store_add_checkpoint(struct raas_store *s, const char *customer, ui
                                   const char *note, size_t len, struct raas_err *err)
 {
 	struct raas_store_checkpoint cp = {customer, size, note, len};
-	bool created;
 
-	if (!s->writable && !s->view)
-		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
-	return append_checkpoint(s, &cp, true, &created, err);
+	return raas_store_add_checkpoints(s, &cp, 1, err);
 }
 
 raas_rc raas_store_add_checkpoints(struct raas_store *s, const struct raas_store_checkpoint *cps,
                                    size_t n, struct raas_err *err)
 {
 	raas_rc rc = RAAS_OK;
-	bool created;
 	int fd;
 
 	if (!s->writable && !s->view)
 		return raas_err_set(err, RAAS_E_STORAGE, NULL, "the store is open read-only");
-	if (n == 1)
-		return append_checkpoint(s, cps, true, &created, err);
+	if (n == 1) /* (its own fdatasync: cheaper than syncing the file system) */
+		return append_checkpoint(s, cps, true, err);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = append_checkpoint(s, &cps[i], false, &created, err);
+		rc = append_checkpoint(s, &cps[i], false, err);
 	if (rc || !n)
 		return rc;
 	/* One sync of the file system for all of them (files and directory entries), not two

@@ -50,6 +50,15 @@ class Suite:
         """Records a failure of the current case that is not a command's check."""
         self.failures.append(f"{self.current}: {msg}")
 
+    def check(self, what, got, want):
+        """One value check: GOT must equal WANT; a mismatch is a failure of the current case
+        (and the case goes on). Returns whether it held."""
+        self.checks += 1
+        if got != want:
+            self.note(f"{what}\n      got  {got!r}\n      want {want!r}")
+            return False
+        return True
+
     # ------------------------------------------------------------ files and directories
 
     def path(self, stem, ext=""):

@@ -96,13 +96,7 @@ BETA = {
 # ---------------------------------------------------------------- checks and helpers
 
 
-def check(what, got, want):
-    """One check: GOT must equal WANT; a mismatch is a failure of the current case."""
-    S.checks += 1
-    if got != want:
-        S.note(f"{what}\n      got  {got!r}\n      want {want!r}")
-        return False
-    return True
+check = S.check  # GOT must equal WANT (raas_cases.Suite.check)
 
 
 def err_body(code, message, details=()):
